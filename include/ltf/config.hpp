@@ -1,0 +1,67 @@
+#pragma once
+// Configuration: the process environment turned into one validated Config. Every setting, its
+// variable, default and range is listed here and in docs/configuration.md. The seeds' names
+// (DISPATCH_POST_URI, DISPATCH_MIN_BATCH_SIZE) keep their meaning; ours share the LTF_ prefix.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace ltf {
+
+using Milliseconds = std::chrono::milliseconds;
+
+struct Config {
+  // --- Lambda
+  std::string runtime_api;  // AWS_LAMBDA_RUNTIME_API: host:port of the Extensions API, no scheme
+  std::string region;       // AWS_REGION (informational; event ids use it later)
+
+  // --- Telemetry API subscription (checked against Lambda's limits before subscribing)
+  std::uint16_t listener_port = 4250;  // LTF_LISTENER_PORT, 1024-65535, never 9001
+  std::vector<std::string> telemetry_types{"platform", "function", "extension"};  // LTF_TELEMETRY_TYPES
+  std::uint32_t telemetry_max_items = 1000;     // LTF_TELEMETRY_MAX_ITEMS, 1000-10000
+  std::uint32_t telemetry_max_bytes = 262144;   // LTF_TELEMETRY_MAX_BYTES, 262144-1048576
+  std::uint32_t telemetry_timeout_ms = 25;      // LTF_TELEMETRY_TIMEOUT_MS, 25-30000
+  std::uint64_t listener_max_body_bytes = 4 * 1024 * 1024;  // LTF_LISTENER_MAX_BODY_BYTES
+
+  // --- Destination (the seeds' HTTP sink)
+  std::optional<std::string> dispatch_post_uri;  // DISPATCH_POST_URI; unset: events are discarded
+  std::uint64_t dispatch_min_batch_size = 0;     // DISPATCH_MIN_BATCH_SIZE: flush on INVOKE only
+                                                 // when more events than this are buffered
+  std::uint64_t dispatch_max_batch_bytes = 1024 * 1024;  // LTF_DISPATCH_MAX_BATCH_BYTES per POST
+  Milliseconds sink_timeout{2000};  // LTF_SINK_TIMEOUT_MS: one whole request, connect included
+
+  // --- Flushing
+  Milliseconds runtime_done_wait{500};  // LTF_RUNTIME_DONE_WAIT_MS: how long INVOKE waits for
+                                        // its platform.runtimeDone before flushing anyway
+  Milliseconds flush_budget{200};       // LTF_FLUSH_BUDGET_MS: post-runtime time one invocation
+                                        // may spend flushing before /next is called regardless
+  std::uint64_t buffer_max_bytes = 8 * 1024 * 1024;  // LTF_BUFFER_MAX_BYTES: memory budget for
+                                                     // undelivered events
+  Milliseconds shutdown_margin{100};  // LTF_SHUTDOWN_MARGIN_MS: exit this long before deadlineMs
+
+  // --- Own logs
+  std::string log_level = "info";  // LTF_LOG_LEVEL: trace|debug|info|warn|error|off
+};
+
+struct ConfigError {
+  std::string variable;
+  std::string message;
+};
+
+using Environment = std::map<std::string, std::string, std::less<>>;
+
+// The process environment as a map (only the variables this program reads).
+Environment process_environment();
+
+// Validates every variable; on failure returns all the problems, each naming its variable.
+std::variant<Config, std::vector<ConfigError>> load_config(const Environment& env);
+
+// "LTF_X: must be ...; DISPATCH_POST_URI: ..." for /extension/init/error and the log.
+std::string describe(const std::vector<ConfigError>& errors);
+
+}  // namespace ltf

@@ -1,0 +1,106 @@
+#pragma once
+// Between the listener and the sink: the bounded buffer of undelivered events, the flush policy
+// (when to send; no I/O, unit-tested alone) and the dispatcher coroutine (how to send).
+
+#include "ltf/sinks.hpp"
+#include "ltf/telemetry.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <cstdint>
+#include <deque>
+#include <vector>
+
+namespace ltf::pipeline {
+
+using telemetry::Event;
+
+struct BufferStats {
+  std::uint64_t dropped_events = 0;  // pushed out to stay within the byte budget: lost, counted
+  std::uint64_t dropped_bytes = 0;
+};
+
+// FIFO of undelivered events whose total footprint stays within `max_bytes`. When a push would
+// exceed it, the oldest events are dropped first and counted.
+class Buffer {
+ public:
+  explicit Buffer(std::uint64_t max_bytes);
+  void push(std::vector<Event>&& events);
+  // Removes and returns events from the front: as many as fit in `max_batch_bytes` of raw JSON,
+  // and always at least one when the buffer is not empty.
+  std::vector<Event> take(std::uint64_t max_batch_bytes);
+  // Puts an undelivered batch back at the front, in its original order (still within budget).
+  void restore(std::vector<Event>&& batch);
+  std::size_t size() const { return events_.size(); }
+  std::uint64_t bytes() const { return bytes_; }
+  bool empty() const { return events_.empty(); }
+  const BufferStats& stats() const { return stats_; }
+
+ private:
+  void enforce_budget();
+  std::uint64_t max_bytes_;
+  std::uint64_t bytes_ = 0;
+  std::deque<Event> events_;
+  BufferStats stats_;
+};
+
+// When to send. Plain policy object: no I/O, no clock.
+class FlushPolicy {
+ public:
+  explicit FlushPolicy(std::uint64_t min_batch_size) : min_batch_size_(min_batch_size) {}
+  // The seeds' DISPATCH_MIN_BATCH_SIZE: on INVOKE, send only when more events than this wait.
+  bool flush_on_invoke(std::size_t buffered_events) const {
+    return buffered_events > min_batch_size_;
+  }
+  // At SHUTDOWN everything goes, whatever the count.
+  bool flush_on_shutdown(std::size_t buffered_events) const { return buffered_events > 0; }
+
+ private:
+  std::uint64_t min_batch_size_;
+};
+
+struct DispatchStats {
+  std::uint64_t requests = 0;          // requests sent to the sink
+  std::uint64_t failed_requests = 0;   // of which not delivered
+  std::uint64_t delivered_events = 0;
+  std::uint64_t rejected_events = 0;   // refused by the sink for good (4xx): lost, counted
+};
+
+enum class FlushResult {
+  drained,  // everything that was buffered when flush() was called has been delivered
+  failed,   // a request failed; the undelivered events are back in the buffer
+};
+
+// The dispatcher coroutine: sends buffered events to the sink when asked. A flush request is
+// served in batches of at most max_batch_bytes; a failed batch goes back to the buffer and ends
+// that flush. A request to the sink is never cancelled by a waiter giving up: whoever waits for a
+// flush may stop waiting (its own timeout) while the send goes on, bounded by the sink's timeout.
+class Dispatcher {
+ public:
+  Dispatcher(boost::asio::any_io_executor executor, Buffer& buffer, sinks::Sink& sink,
+             std::uint64_t max_batch_bytes);
+  // The long-lived coroutine; returns after stop().
+  boost::asio::awaitable<void> run();
+  // Asks for a flush and waits for its result. Safe to abandon (e.g. `flush() || timer`).
+  boost::asio::awaitable<FlushResult> flush();
+  void stop();
+  bool busy() const { return sending_; }
+  const DispatchStats& stats() const { return stats_; }
+
+ private:
+  Buffer& buffer_;
+  sinks::Sink& sink_;
+  std::uint64_t max_batch_bytes_;
+  DispatchStats stats_;
+  bool sending_ = false;
+  bool stopped_ = false;
+  std::uint64_t requested_ = 0;   // flush requests issued
+  std::uint64_t completed_ = 0;   // flush requests served
+  FlushResult last_result_ = FlushResult::drained;
+  boost::asio::steady_timer wake_;  // cancelled to wake run()
+  boost::asio::steady_timer done_;  // cancelled to wake flush() waiters
+};
+
+}  // namespace ltf::pipeline

@@ -1,0 +1,61 @@
+#pragma once
+// Destinations. A sink turns a batch of events into one request to its backend and says how it
+// went; it never keeps events itself (the pipeline does).
+
+#include "ltf/config.hpp"
+#include "ltf/net.hpp"
+#include "ltf/telemetry.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <memory>
+#include <span>
+#include <string>
+
+namespace ltf::sinks {
+
+enum class Outcome {
+  delivered,    // the backend has the batch
+  retry_later,  // not delivered, worth sending again (refused, reset, timeout, 408, 429, 5xx)
+  rejected,     // the backend refuses this batch for good (other 4xx): sending again won't help
+};
+
+struct Delivery {
+  Outcome outcome = Outcome::retry_later;
+  unsigned status = 0;  // HTTP status, 0 when no response
+  std::string detail;   // transport error or a bounded excerpt of the response body
+};
+
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  virtual boost::asio::awaitable<Delivery> deliver(std::span<const telemetry::Event> batch) = 0;
+  virtual std::string describe() const = 0;  // for logs: never includes credentials
+};
+
+// The seeds' destination: POSTs `[event,event,...]` (each event's raw JSON, as Lambda sent it)
+// to DISPATCH_POST_URI over a kept-alive connection, each request bounded by `timeout`.
+class HttpSink final : public Sink {
+ public:
+  HttpSink(boost::asio::any_io_executor executor, net::HttpUrl url, Milliseconds timeout);
+  boost::asio::awaitable<Delivery> deliver(std::span<const telemetry::Event> batch) override;
+  std::string describe() const override;
+
+ private:
+  net::HttpUrl url_;
+  Milliseconds timeout_;
+  net::HttpClient client_;
+};
+
+// No destination configured: accepts and forgets every batch.
+class DiscardSink final : public Sink {
+ public:
+  boost::asio::awaitable<Delivery> deliver(std::span<const telemetry::Event> batch) override;
+  std::string describe() const override { return "nowhere (DISPATCH_POST_URI is not set)"; }
+};
+
+// The sink the configuration asks for.
+std::unique_ptr<Sink> make_sink(boost::asio::any_io_executor executor, const Config& config);
+
+}  // namespace ltf::sinks

@@ -1,0 +1,77 @@
+#pragma once
+// What Lambda's Telemetry API pushes to us: the event model, batch parsing, and the listener that
+// accepts the POSTs. The listener parses each body once, hands the events on and answers at once;
+// it never waits on a sink.
+
+#include "ltf/net.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ltf::telemetry {
+
+enum class Category { platform, function, extension, unknown };
+
+struct Event {
+  std::string raw;         // the event's JSON text exactly as Lambda sent it
+  std::string type;        // envelope "type": "platform.start", "function", ...
+  std::string time;        // envelope "time"
+  std::string request_id;  // record.requestId, for platform events that carry one
+  std::uint64_t sequence = 0;  // order of arrival in this process, assigned by the listener
+
+  Category category() const;
+  // What this event costs in memory, for the buffer's byte budget.
+  std::size_t footprint() const;
+};
+
+struct ParseOutcome {
+  std::string error;           // non-empty: the body as a whole is not a JSON array; nothing taken
+  std::size_t accepted = 0;    // events appended to `out`
+  std::size_t rejected = 0;    // elements that were not objects with string "type" and "time"
+};
+
+// Parses one POST body (a JSON array of event objects) in a single pass and appends each
+// well-formed event to `out` (sequence left 0). Elements that are not event objects are counted
+// in `rejected` and skipped; the others are kept.
+ParseOutcome parse_batch(std::string_view body, std::vector<Event>& out);
+
+struct ListenerOptions {
+  std::uint16_t port = 0;                  // 0: any free port (tests)
+  std::uint64_t max_body_bytes = 4 << 20;  // larger POSTs get 413 from the HTTP parser
+};
+
+struct ListenerStats {
+  std::uint64_t posts = 0;             // POSTs accepted (2xx)
+  std::uint64_t events = 0;            // events handed on
+  std::uint64_t malformed_posts = 0;   // bodies that were not a JSON array (400)
+  std::uint64_t oversized_posts = 0;   // bodies over max_body_bytes (413)
+  std::uint64_t rejected_events = 0;   // array elements that were not events
+};
+
+// Receives the events of one accepted POST, already stamped with their sequence numbers.
+using EventsHandler = std::function<void(std::vector<Event>&&)>;
+
+class Listener {
+ public:
+  Listener(boost::asio::any_io_executor executor, ListenerOptions options, EventsHandler handler);
+  // Binds 0.0.0.0:port (Lambda reaches it as sandbox.localdomain) and starts accepting.
+  boost::system::error_code start();
+  void stop();
+  std::uint16_t port() const;
+  const ListenerStats& stats() const { return stats_; }
+
+ private:
+  boost::asio::awaitable<net::Response> handle(net::Request& request);
+  ListenerOptions options_;
+  EventsHandler handler_;
+  ListenerStats stats_;
+  std::uint64_t next_sequence_ = 1;
+  net::HttpServer server_;
+};
+
+}  // namespace ltf::telemetry

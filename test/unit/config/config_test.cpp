@@ -1,0 +1,57 @@
+#include "ltf/config.hpp"
+
+#include <gtest/gtest.h>
+
+namespace {
+
+ltf::Environment base_env() { return {{"AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"}}; }
+
+TEST(Config, DefaultsNeedOnlyTheRuntimeApi) {
+  auto result = ltf::load_config(base_env());
+  ASSERT_TRUE(std::holds_alternative<ltf::Config>(result));
+  const auto& config = std::get<ltf::Config>(result);
+  EXPECT_EQ(config.runtime_api, "127.0.0.1:9001");
+  EXPECT_FALSE(config.dispatch_post_uri);
+  EXPECT_EQ(config.telemetry_timeout_ms, 25u);
+}
+
+TEST(Config, SeedVariablesKeepTheirMeaning) {
+  auto env = base_env();
+  env["DISPATCH_POST_URI"] = "http://example.com:8080/ingest";
+  env["DISPATCH_MIN_BATCH_SIZE"] = "10";
+  auto config = std::get<ltf::Config>(ltf::load_config(env));
+  EXPECT_EQ(config.dispatch_post_uri.value(), "http://example.com:8080/ingest");
+  EXPECT_EQ(config.dispatch_min_batch_size, 10u);
+}
+
+TEST(Config, EveryBadValueIsReportedByName) {
+  auto env = base_env();
+  env["LTF_TELEMETRY_TIMEOUT_MS"] = "10";
+  env["LTF_TELEMETRY_MAX_ITEMS"] = "lots";
+  env["LTF_LISTENER_PORT"] = "9001";
+  env["DISPATCH_POST_URI"] = "ftp://example.com/";
+  env["LTF_TELEMETRY_TYPES"] = "platform,metrics";
+  env["LTF_LOG_LEVEL"] = "chatty";
+  auto result = ltf::load_config(env);
+  ASSERT_TRUE(std::holds_alternative<std::vector<ltf::ConfigError>>(result));
+  const auto text = ltf::describe(std::get<std::vector<ltf::ConfigError>>(result));
+  for (const char* name : {"LTF_TELEMETRY_TIMEOUT_MS", "LTF_TELEMETRY_MAX_ITEMS", "LTF_LISTENER_PORT",
+                           "DISPATCH_POST_URI", "LTF_TELEMETRY_TYPES", "LTF_LOG_LEVEL"})
+    EXPECT_NE(text.find(name), std::string::npos) << name << " missing from: " << text;
+}
+
+TEST(Config, RuntimeApiMustBeHostAndPortWithoutScheme) {
+  ltf::Environment env{{"AWS_LAMBDA_RUNTIME_API", "http://127.0.0.1:9001"}};
+  EXPECT_TRUE(std::holds_alternative<std::vector<ltf::ConfigError>>(ltf::load_config(env)));
+  EXPECT_TRUE(std::holds_alternative<std::vector<ltf::ConfigError>>(ltf::load_config({})));
+}
+
+TEST(Config, SubscriptionLimitsAreLambdas) {
+  auto env = base_env();
+  env["LTF_TELEMETRY_MAX_BYTES"] = "1048577";
+  EXPECT_TRUE(std::holds_alternative<std::vector<ltf::ConfigError>>(ltf::load_config(env)));
+  env["LTF_TELEMETRY_MAX_BYTES"] = "1048576";
+  EXPECT_TRUE(std::holds_alternative<ltf::Config>(ltf::load_config(env)));
+}
+
+}  // namespace
