@@ -1,0 +1,317 @@
+#pragma once
+// The fake Lambda: the Extensions API, the Telemetry API and the platform's event stream, served
+// over real HTTP on loopback, driven through Init -> N invocations -> Shutdown. It knows nothing of
+// the extension's internals. Tests run it in-process on their own io_context next to the extension
+// under test; `fake-lambda` wraps it and runs real extension processes.
+//
+// Also here: RecordingSink, a local HTTP destination that records what an extension delivered and
+// can be told to fail in the ways real endpoints fail.
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/json/fwd.hpp>
+#include <boost/system/error_code.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ltf::emulator {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+using Micros = std::chrono::microseconds;
+
+// ---------------------------------------------------------------------------------------------
+// What to emulate
+
+enum class LogFormat { text, json };  // json: function records are {timestamp,level,requestId,message}
+
+struct Scenario {
+  // The function, as register's response and the platform events describe it.
+  std::string function_name = "demo-function";
+  std::string function_version = "$LATEST";
+  std::string handler = "index.handler";
+  std::string account_id = "123456789012";
+  std::string region = "us-east-1";
+  int memory_mb = 128;
+
+  // Names that register as external extensions (the files Lambda found in /opt/extensions). Any
+  // other name registers as an internal extension (spec 1.1). Init waits for all of these.
+  std::vector<std::string> external_extensions;
+
+  // The workload.
+  int invocations = 1;
+  int log_lines_per_invocation = 10;  // K function lines per invoke
+  std::size_t log_line_bytes = 64;    // each line padded to B bytes (never shorter than its id)
+  LogFormat log_format = LogFormat::text;
+  milliseconds function_duration{1};  // how long the fake runtime "runs" each invoke
+  bool include_tracing = true;        // INVOKE `tracing` and platform events' tracing present
+
+  // Limits and timing.
+  milliseconds invoke_timeout{3000};          // INVOKE deadlineMs = invoke start + this
+  milliseconds init_timeout{10000};           // Init fails with status "timeout" after this
+  milliseconds runtime_init_duration{0};      // fake runtime bootstrap, after externals registered
+  milliseconds shutdown_budget{2000};         // whole Shutdown phase
+  milliseconds runtime_shutdown_share{300};   // SHUTDOWN deadlineMs = now + budget - this share
+  milliseconds idle_between_invocations{0};   // frozen time between two invokes
+  milliseconds idle_before_shutdown{0};       // frozen time between the last invoke and Shutdown
+  bool freeze = true;  // between invokes: no telemetry delivery, on_freeze/on_thaw called
+
+  // Telemetry API behaviour.
+  bool duplicate_subscribe_ok = true;  // a second subscribe: 200 and replaces (else 500)
+  std::size_t subscriber_backlog_events = 20000;  // per subscriber; logs beyond it are dropped
+                                                  // and reported with platform.logsDropped
+  milliseconds delivery_timeout{5000};            // one POST to a listener (frozen time excluded)
+  milliseconds retry_backoff_initial{50};         // after a failed POST, doubling...
+  milliseconds retry_backoff_max{1000};           // ...up to this
+};
+
+// ---------------------------------------------------------------------------------------------
+// What happened
+
+struct Stats {
+  std::size_t count = 0;
+  double median_ms = 0, p99_ms = 0, max_ms = 0;
+};
+Stats stats_of(const std::vector<Micros>& samples);
+
+struct ApiErrorServed {
+  std::string path;        // e.g. "/2020-01-01/extension/register"
+  unsigned status = 0;     // 400, 403, 404, 405, 500
+  std::string error_type;  // e.g. "Extension.InvalidEventType" (empty for 404/405)
+  std::string message;
+  std::string extension;   // name, when the caller was identified
+};
+
+struct ExtensionReport {
+  std::string name;
+  bool external = false;         // named in Scenario::external_extensions
+  bool registered = false;
+  std::vector<std::string> events;  // as registered: INVOKE, SHUTDOWN
+  std::vector<std::string> subscribed_types;  // empty: not subscribed to the Telemetry API
+  std::string schema_version;
+  std::optional<Micros> init_time;  // launch (or run() start) -> first /event/next
+  std::string error_type;           // from init/error or exit/error (first one kept)
+  bool received_shutdown = false;
+  bool exited = false;              // extension_exited() was called
+  bool exited_before_deadline = false;  // ...during Shutdown, before deadlineMs, not killed
+  bool killed = false;              // on_kill was called for it
+  std::optional<int> exit_status;   // as given to extension_exited()
+  std::uint64_t events_delivered = 0;  // events in POSTs its listener answered 2xx
+  std::uint64_t failed_posts = 0;      // POSTs that failed (connection error, non-2xx, timeout)
+  std::uint64_t dropped_records = 0;   // logs dropped for it (backlog full)
+};
+
+struct ExtensionInvokeTiming {
+  std::string name;
+  std::optional<Micros> after_runtime_done;  // runtimeDone generated -> its /next
+  // 2xx answer to the POST carrying this request's runtimeDone -> its /next; absent when the
+  // runtimeDone had not reached it before it called /next.
+  std::optional<Micros> after_runtime_done_arrived;
+};
+
+struct InvocationReport {
+  int index = 0;  // 0-based
+  std::string request_id;
+  bool timed_out = false;          // an INVOKE-subscriber missed deadlineMs
+  std::string status = "success";  // as in platform.report: success | timeout | error
+  Micros duration{0};              // invoke start -> runtime and every subscriber in /next
+  // runtimeDone generated -> last INVOKE-subscriber's /next (PostRuntimeExtensionsDuration).
+  Micros post_runtime{0};
+  // The largest after_runtime_done_arrived among the extensions (absent when none had it).
+  std::optional<Micros> post_runtime_after_arrival;
+  std::vector<ExtensionInvokeTiming> extensions;
+};
+
+struct Report {
+  std::string init_status = "success";  // success | error | timeout
+  std::string init_error_type;          // e.g. Extension.InitError, Extension.Crash
+  Micros init_duration{0};
+  std::vector<ExtensionReport> extensions;  // in registration order, then unregistered externals
+  std::vector<InvocationReport> invocations;  // those that ran
+  std::string shutdown_reason;  // spindown | timeout | failure ("" if Shutdown never ran)
+  Micros shutdown_duration{0};
+  bool aborted = false;         // stop() was called before the run finished
+  std::map<std::string, std::uint64_t> events_produced;  // by type, each event counted once
+  std::map<std::string, std::uint64_t> events_delivered;  // by type, summed over subscribers
+  std::vector<std::string> function_lines;  // every function line produced, in order
+  std::uint64_t dropped_records = 0;        // summed over subscribers
+  std::vector<ApiErrorServed> api_errors;
+  std::vector<std::string> problems;  // emulator-side failures (e.g. could not deliver at all)
+
+  const ExtensionReport* extension(const std::string& name) const;
+  Stats post_runtime_stats() const;
+  Stats post_runtime_after_arrival_stats() const;
+  Stats init_time_stats() const;
+  std::size_t timed_out_invocations() const;
+  std::size_t api_errors_of_type(const std::string& error_type) const;
+};
+
+enum class Phase { created, init, invoke, frozen, shutdown, done };
+const char* to_string(Phase);
+
+// ---------------------------------------------------------------------------------------------
+// The fake Lambda
+
+class FakeLambda {
+ public:
+  FakeLambda(boost::asio::any_io_executor executor, Scenario scenario);
+  ~FakeLambda();
+  FakeLambda(const FakeLambda&) = delete;
+  FakeLambda& operator=(const FakeLambda&) = delete;
+
+  // Serves the Extensions and Telemetry APIs on 127.0.0.1:port (0 = any free port).
+  boost::system::error_code listen(std::uint16_t port = 0);
+  std::uint16_t port() const;
+  // What AWS_LAMBDA_RUNTIME_API must be: "127.0.0.1:PORT".
+  std::string runtime_api() const;
+
+  // Drives Init -> invocations -> Shutdown and returns what happened. Call once, after listen().
+  boost::asio::awaitable<Report> run();
+  // Ends run() early (its report has aborted = true), closes the server, wakes every long-poll.
+  void stop();
+
+  // Hooks, all optional, called on the executor.
+  std::function<void()> on_init_start;       // Init began: spawn the extensions now
+  std::function<void(int index)> on_invocation;  // before invoke `index` (0-based) starts
+  std::function<void()> on_freeze;           // the sandbox is frozen (SIGSTOP the extensions)
+  std::function<void()> on_thaw;             // the sandbox is thawed (SIGCONT them)
+  std::function<void(const std::string& name)> on_kill;  // kill this extension now (SIGKILL)
+  std::function<void()> on_shutdown_deadline;  // deadlineMs reached: survivors get on_kill too
+
+  // Told by the caller.
+  void extension_launched(const std::string& name);  // its init time is measured from now
+  void extension_launch_failed(const std::string& name, const std::string& why);
+  // The extension's process (or coroutine) ended. Outside Shutdown that is Extension.Crash.
+  void extension_exited(const std::string& name, int status);
+  // One line the extension wrote to stdout/stderr, emitted as `extension` telemetry.
+  void extension_log(const std::string& name, const std::string& line);
+
+  // Observation for tests: the phase now, the report so far, and a way to await a condition that
+  // is re-checked whenever the emulator's state changes (a request served, an event produced or
+  // delivered, a phase change). Returns false if `limit` passed first.
+  Phase phase() const;
+  const Report& report() const;
+  boost::asio::awaitable<bool> wait_until(std::function<bool()> condition,
+                                          milliseconds limit = milliseconds(30000));
+
+  struct Core;  // defined in src/emulator
+
+ private:
+  std::shared_ptr<Core> core_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// A recording HTTP destination
+
+// Function lines compared with what the emulator produced.
+struct LineAccounting {
+  std::uint64_t produced = 0;
+  std::uint64_t received = 0;    // every arrival, duplicates included
+  std::uint64_t lost = 0;        // produced, never received
+  std::uint64_t duplicated = 0;  // arrivals beyond the first of a produced line
+  std::uint64_t unexpected = 0;  // arrivals of lines never produced
+};
+LineAccounting account_lines(const std::vector<std::string>& produced,
+                             const std::map<std::string, std::uint64_t>& received_counts);
+
+struct SinkFault {
+  enum class Kind { ok, refuse, status, hang, garbage, fail_fraction };
+  Kind kind = Kind::ok;
+  unsigned status = 503;   // for Kind::status
+  double fraction = 0.0;   // for Kind::fail_fraction: answer 503 to this share of requests
+
+  static SinkFault ok() { return {}; }
+  static SinkFault refuse() { return {Kind::refuse}; }               // connection refused
+  static SinkFault status_code(unsigned s) { return {Kind::status, s}; }
+  static SinkFault hang() { return {Kind::hang}; }                   // accept, never answer
+  static SinkFault garbage() { return {Kind::garbage}; }             // non-HTTP bytes, close
+  static SinkFault fail_fraction(double p) { return {Kind::fail_fraction, 503, p}; }
+};
+
+struct ReceivedRequest {
+  std::string method;
+  std::string target;
+  std::string content_type;
+  std::string content_encoding;
+  std::string body;      // as received (still gzip-compressed if it was)
+  unsigned status = 0;   // what the sink answered (0: it never answered)
+  std::size_t events = 0;  // telemetry events recorded from it (only for 2xx answers)
+};
+
+class RecordingSink {
+ public:
+  explicit RecordingSink(boost::asio::any_io_executor executor, std::uint64_t seed = 1);
+  ~RecordingSink();
+  RecordingSink(const RecordingSink&) = delete;
+  RecordingSink& operator=(const RecordingSink&) = delete;
+
+  // Listens on 127.0.0.1:port (0 = any free port); the port is kept across refuse/ok switches.
+  boost::system::error_code listen(std::uint16_t port = 0);
+  std::uint16_t port() const;
+  std::string url() const;  // "http://127.0.0.1:PORT/"
+  void stop();
+
+  // Switchable at any time; applies to requests that arrive from now on.
+  void set_fault(SinkFault fault);
+  SinkFault fault() const;
+
+  // What arrived. Events are recorded only from requests answered 2xx: a refused batch is the
+  // sender's to retry. Bodies may be gzip (Content-Encoding) and must be JSON arrays of events.
+  std::uint64_t requests() const;           // every request read, whatever the answer
+  std::uint64_t accepted_requests() const;  // answered 2xx
+  std::uint64_t bytes() const;              // body bytes of accepted requests, as received
+  std::uint64_t invalid_bodies() const;     // not a JSON array of events (answered 400)
+  std::uint64_t events() const;
+  std::uint64_t events_of_type(const std::string& type) const;
+  const std::map<std::string, std::uint64_t>& events_by_type() const;
+  std::uint64_t lines() const;  // function lines received, duplicates included
+  const std::map<std::string, std::uint64_t>& line_counts() const;
+  const std::vector<ReceivedRequest>& received() const;  // every request, in arrival order
+  LineAccounting account(const std::vector<std::string>& produced) const;
+
+  // Resume when the condition holds; re-checked after every request. False if `limit` passed.
+  boost::asio::awaitable<bool> wait_until(std::function<bool()> condition,
+                                          milliseconds limit = milliseconds(30000));
+  boost::asio::awaitable<bool> wait_for_lines(std::uint64_t n,
+                                              milliseconds limit = milliseconds(30000));
+  boost::asio::awaitable<bool> wait_for_requests(std::uint64_t n,
+                                                 milliseconds limit = milliseconds(30000));
+
+  struct Core;  // defined in src/emulator
+
+ private:
+  std::shared_ptr<Core> core_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Summaries for fake-lambda
+
+struct ProcessUsage {
+  double cpu_seconds = 0;        // user + system
+  std::uint64_t peak_rss_kb = 0;  // ru_maxrss
+};
+
+struct SinkSummary {
+  std::uint64_t requests = 0, accepted_requests = 0, bytes = 0, invalid_bodies = 0;
+  std::map<std::string, std::uint64_t> events_by_type;
+  LineAccounting lines;
+};
+SinkSummary summarize(const RecordingSink& sink, const Report& report);
+
+struct Summary {
+  Report report;
+  std::map<std::string, ProcessUsage> usage;  // by extension name
+  std::optional<SinkSummary> sink;
+};
+
+std::string format_summary(const Summary& summary);  // human-readable, several lines
+boost::json::value report_json(const Summary& summary);
+
+}  // namespace ltf::emulator
