@@ -36,13 +36,12 @@ struct Config {
   Milliseconds sink_timeout{2000};  // LTF_SINK_TIMEOUT_MS: one whole request, connect included
 
   // --- Flushing
-  Milliseconds runtime_done_wait{500};  // LTF_RUNTIME_DONE_WAIT_MS: how long INVOKE waits for
-                                        // its platform.runtimeDone before flushing anyway
   Milliseconds flush_budget{200};       // LTF_FLUSH_BUDGET_MS: post-runtime time one invocation
                                         // may spend flushing before /next is called regardless
   std::uint64_t buffer_max_bytes = 8 * 1024 * 1024;  // LTF_BUFFER_MAX_BYTES: memory budget for
                                                      // undelivered events
-  Milliseconds shutdown_margin{100};  // LTF_SHUTDOWN_MARGIN_MS: exit this long before deadlineMs
+  Milliseconds deadline_margin{100};  // LTF_DEADLINE_MARGIN_MS: finish this long before any
+                                      // deadlineMs (an invocation's or SHUTDOWN's)
 
   // --- Own logs
   std::string log_level = "info";  // LTF_LOG_LEVEL: trace|debug|info|warn|error|off

@@ -116,10 +116,9 @@ void read_destination(Reader& r, Config& c) {
 }
 
 void read_flushing(Reader& r, Config& c) {
-  r.millis("LTF_RUNTIME_DONE_WAIT_MS", c.runtime_done_wait, 0, 60'000);
   r.millis("LTF_FLUSH_BUDGET_MS", c.flush_budget, 0, 60'000);
   r.integer("LTF_BUFFER_MAX_BYTES", c.buffer_max_bytes, 64 * 1024, 1024ull * 1024 * 1024);
-  r.millis("LTF_SHUTDOWN_MARGIN_MS", c.shutdown_margin, 0, 1'000);
+  r.millis("LTF_DEADLINE_MARGIN_MS", c.deadline_margin, 0, 1'000);
   if (const std::string* level = r.raw("LTF_LOG_LEVEL")) {
     if (*level != "off" && !log::parse_level(*level))
       r.fail("LTF_LOG_LEVEL", "must be trace, debug, info, warn, error or off, got '" + *level + "'");

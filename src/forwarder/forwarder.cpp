@@ -1,0 +1,244 @@
+#include "ltf/forwarder.hpp"
+
+#include "invocation_tracker.hpp"
+#include "ltf/lambda.hpp"
+#include "ltf/log.hpp"
+#include "ltf/pipeline.hpp"
+#include "ltf/sinks.hpp"
+#include "ltf/telemetry.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+#include <memory>
+
+namespace ltf {
+
+namespace asio = boost::asio;
+using namespace asio::experimental::awaitable_operators;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// Lambda's deadlines are epoch milliseconds; timers run on the monotonic clock.
+Clock::time_point monotonic_deadline(std::int64_t deadline_ms, Milliseconds margin) {
+  using namespace std::chrono;
+  const auto now_ms = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+  return Clock::now() + milliseconds(deadline_ms - now_ms) - margin;
+}
+
+asio::awaitable<void> sleep_until(Clock::time_point when) {
+  asio::steady_timer timer(co_await asio::this_coro::executor, when);
+  co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+}
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ",") + item;
+  return out;
+}
+
+}  // namespace
+
+// Everything one registered extension owns between register and exit. Shared with the
+// coroutines it spawns, so a send still in flight when run() returns finds its objects alive.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(asio::any_io_executor executor, Config config, lambda::ExtensionsClient& client)
+      : executor_(executor),
+        config_(std::move(config)),
+        client_(client),
+        buffer_(config_.buffer_max_bytes),
+        sink_(sinks::make_sink(executor, config_)),
+        dispatcher_(executor, buffer_, *sink_, config_.dispatch_max_batch_bytes),
+        policy_(config_.dispatch_min_batch_size),
+        tracker_(executor),
+        listener_(executor,
+                  telemetry::ListenerOptions{config_.listener_port, config_.listener_max_body_bytes},
+                  [this](std::vector<telemetry::Event>&& events) { accept(std::move(events)); }) {}
+
+  // Listener up, subscription made, dispatcher running. Reports an init error on failure.
+  asio::awaitable<bool> start();
+  // Serves INVOKE and SHUTDOWN events until SHUTDOWN has been handled; returns the exit code.
+  asio::awaitable<int> lifecycle();
+
+ private:
+  void accept(std::vector<telemetry::Event>&& events);
+  asio::awaitable<void> on_invoke(const lambda::InvokeEvent& invoke);
+  asio::awaitable<void> on_shutdown(const lambda::ShutdownEvent& shutdown);
+  asio::awaitable<pipeline::FlushResult> flush_until(Clock::time_point limit);
+  asio::awaitable<bool> init_failed(const std::string& type, const std::string& message);
+  void stop();
+
+  asio::any_io_executor executor_;
+  Config config_;
+  lambda::ExtensionsClient& client_;
+  pipeline::Buffer buffer_;
+  std::unique_ptr<sinks::Sink> sink_;
+  pipeline::Dispatcher dispatcher_;
+  pipeline::FlushPolicy policy_;
+  InvocationTracker tracker_;
+  telemetry::Listener listener_;
+  bool expect_runtime_done_ = false;  // subscribed to platform events, so runtimeDone will come
+  std::uint64_t received_ = 0;
+};
+
+void Session::accept(std::vector<telemetry::Event>&& events) {
+  received_ += events.size();
+  tracker_.observe(events);
+  buffer_.push(std::move(events));
+  // A busy function can fill a batch long before its invocation ends: send it in the background
+  // rather than holding it all until runtimeDone.
+  if (buffer_.bytes() >= config_.dispatch_max_batch_bytes && !dispatcher_.busy()) {
+    asio::co_spawn(executor_,
+                   [self = shared_from_this()]() -> asio::awaitable<void> {
+                     co_await self->dispatcher_.flush();
+                   },
+                   asio::detached);
+  }
+}
+
+asio::awaitable<bool> Session::init_failed(const std::string& type, const std::string& message) {
+  LTF_LOG(error) << message;
+  if (auto error = co_await client_.init_error(type, message))
+    LTF_LOG(error) << "could not report the init error to Lambda: " << error->describe();
+  co_return false;
+}
+
+asio::awaitable<bool> Session::start() {
+  if (auto ec = listener_.start())
+    co_return co_await init_failed("Extension.ListenerFailed",
+                                   "cannot listen for telemetry on port " +
+                                       std::to_string(config_.listener_port) + ": " + ec.message());
+  lambda::SubscriptionRequest request{config_.telemetry_types, config_.telemetry_max_items,
+                                      config_.telemetry_max_bytes, config_.telemetry_timeout_ms,
+                                      listener_.port()};
+  auto subscribed =
+      co_await lambda::subscribe_telemetry(executor_, config_.runtime_api, client_.extension_id(), request);
+  if (auto* error = std::get_if<lambda::ApiError>(&subscribed)) {
+    listener_.stop();
+    co_return co_await init_failed("Extension.SubscriptionFailed",
+                                   "Telemetry API subscription refused: " + error->describe());
+  }
+  const bool platform = std::find(config_.telemetry_types.begin(), config_.telemetry_types.end(),
+                                  "platform") != config_.telemetry_types.end();
+  if (std::get<lambda::Subscribed>(subscribed) == lambda::Subscribed::not_supported) {
+    LTF_LOG(warning) << "this Lambda does not deliver telemetry (Telemetry API answered 202): "
+                        "nothing will be forwarded";
+  } else {
+    expect_runtime_done_ = platform;
+  }
+  asio::co_spawn(executor_,
+                 [self = shared_from_this()]() -> asio::awaitable<void> {
+                   co_await self->dispatcher_.run();
+                 },
+                 asio::detached);
+  LTF_LOG(info) << "ready: listening on port " << listener_.port() << ", subscribed to "
+                << join(config_.telemetry_types) << ", sending to " << sink_->describe();
+  co_return true;
+}
+
+asio::awaitable<pipeline::FlushResult> Session::flush_until(Clock::time_point limit) {
+  auto outcome = co_await (dispatcher_.flush() || sleep_until(limit));
+  if (outcome.index() == 0) co_return std::get<0>(outcome);
+  co_return pipeline::FlushResult::failed;  // out of time; the send, if any, goes on
+}
+
+asio::awaitable<void> Session::on_invoke(const lambda::InvokeEvent& invoke) {
+  tracker_.invoked(invoke.request_id);
+  const auto limit = monotonic_deadline(invoke.deadline_ms, config_.deadline_margin);
+  // The invocation's logs are all in once its runtimeDone is: waiting for it ships them now
+  // instead of one invocation (or one idle hour) late.
+  if (expect_runtime_done_ && !co_await tracker_.wait_runtime_done(invoke.request_id, limit))
+    LTF_LOG(warning) << "platform.runtimeDone for " << invoke.request_id
+                     << " did not arrive before the invocation's deadline";
+  if (policy_.flush_on_invoke(buffer_.size()))
+    co_await flush_until(std::min(limit, Clock::now() + config_.flush_budget));
+}
+
+asio::awaitable<void> Session::on_shutdown(const lambda::ShutdownEvent& shutdown) {
+  const auto limit = monotonic_deadline(shutdown.deadline_ms, config_.deadline_margin);
+  // The last invocation's platform.report is only produced after we called /next: give it a
+  // short while (a quarter of what is left) to arrive, then send everything.
+  if (expect_runtime_done_)
+    co_await tracker_.wait_reports(Clock::now() + (limit - Clock::now()) / 4);
+  auto backoff = std::chrono::milliseconds(20);
+  while (policy_.flush_on_shutdown(buffer_.size()) && Clock::now() < limit) {
+    if (co_await flush_until(limit) == pipeline::FlushResult::drained) continue;
+    co_await sleep_until(std::min(limit, Clock::now() + backoff));
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(200));
+  }
+  const auto& d = dispatcher_.stats();
+  const auto& l = listener_.stats();
+  LTF_LOG(info) << "shutdown (" << shutdown.reason << "): received " << received_
+                << " events, delivered " << d.delivered_events << " in " << d.requests
+                << " requests (" << d.failed_requests << " failed), rejected by the sink "
+                << d.rejected_events << ", dropped over the memory budget "
+                << buffer_.stats().dropped_events << ", undelivered " << buffer_.size()
+                << "; refused POSTs: " << l.malformed_posts << " malformed, " << l.oversized_posts
+                << " oversized";
+}
+
+void Session::stop() {
+  listener_.stop();
+  dispatcher_.stop();
+}
+
+asio::awaitable<int> Session::lifecycle() {
+  for (;;) {
+    auto next = co_await client_.next();
+    if (auto* error = std::get_if<lambda::ApiError>(&next)) {
+      LTF_LOG(error) << "Extensions API /event/next failed: " << error->describe();
+      stop();
+      co_return exit_lambda_error;
+    }
+    auto& event = std::get<lambda::LifecycleEvent>(next);
+    if (auto* invoke = std::get_if<lambda::InvokeEvent>(&event)) {
+      co_await on_invoke(*invoke);
+      continue;
+    }
+    co_await on_shutdown(std::get<lambda::ShutdownEvent>(event));
+    stop();
+    co_return exit_ok;
+  }
+}
+
+Forwarder::Forwarder(asio::any_io_executor executor, Environment environment, std::string name)
+    : executor_(std::move(executor)), environment_(std::move(environment)), name_(std::move(name)) {}
+
+asio::awaitable<int> Forwarder::run() {
+  auto api = environment_.find("AWS_LAMBDA_RUNTIME_API");
+  if (api == environment_.end() || api->second.empty()) {
+    LTF_LOG(error) << "AWS_LAMBDA_RUNTIME_API is not set: run this program as a Lambda extension "
+                      "(or under fake-lambda)";
+    co_return exit_lambda_error;
+  }
+  lambda::ExtensionsClient client(executor_, api->second);
+  const std::vector<std::string> events{"INVOKE", "SHUTDOWN"};
+  auto registered = co_await client.register_extension(name_, events);
+  if (auto* error = std::get_if<lambda::ApiError>(&registered)) {
+    LTF_LOG(error) << "registration as '" << name_ << "' refused: " << error->describe();
+    co_return exit_lambda_error;
+  }
+
+  auto loaded = load_config(environment_);
+  if (auto* errors = std::get_if<std::vector<ConfigError>>(&loaded)) {
+    const std::string message = "invalid configuration: " + describe(*errors);
+    LTF_LOG(error) << message;
+    if (auto error = co_await client.init_error("Extension.ConfigInvalid", message))
+      LTF_LOG(error) << "could not report the init error to Lambda: " << error->describe();
+    co_return exit_init_failed;
+  }
+
+  auto session = std::make_shared<Session>(executor_, std::get<Config>(std::move(loaded)), client);
+  if (!co_await session->start()) co_return exit_init_failed;
+  co_return co_await session->lifecycle();
+}
+
+}  // namespace ltf

@@ -1,0 +1,60 @@
+#include "invocation_tracker.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+
+namespace ltf {
+
+void InvocationTracker::remember(std::deque<std::string>& ids, const std::string& id) {
+  ids.push_back(id);
+  if (ids.size() > kRemembered) ids.pop_front();
+}
+
+void InvocationTracker::invoked(const std::string& request_id) {
+  remember(pending_reports_, request_id);
+}
+
+void InvocationTracker::observe(const std::vector<telemetry::Event>& events) {
+  bool changed = false;
+  for (const auto& event : events) {
+    if (event.request_id.empty()) continue;
+    if (event.type == "platform.runtimeDone") {
+      remember(runtime_done_, event.request_id);
+      changed = true;
+    } else if (event.type == "platform.report") {
+      auto it = std::find(pending_reports_.begin(), pending_reports_.end(), event.request_id);
+      if (it != pending_reports_.end()) pending_reports_.erase(it);
+      changed = true;
+    }
+  }
+  if (changed) wakeup_.cancel();
+}
+
+template <typename Ready>
+boost::asio::awaitable<bool> InvocationTracker::wait_until(Ready ready, Clock::time_point deadline) {
+  while (!ready()) {
+    if (Clock::now() >= deadline) co_return false;
+    wakeup_.expires_at(deadline);
+    auto [ec] = co_await wakeup_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+    if (!ec) co_return ready();  // the deadline itself
+  }
+  co_return true;
+}
+
+boost::asio::awaitable<bool> InvocationTracker::wait_runtime_done(const std::string& request_id,
+                                                                  Clock::time_point deadline) {
+  return wait_until(
+      [this, request_id] {
+        return std::find(runtime_done_.begin(), runtime_done_.end(), request_id) !=
+               runtime_done_.end();
+      },
+      deadline);
+}
+
+boost::asio::awaitable<bool> InvocationTracker::wait_reports(Clock::time_point deadline) {
+  return wait_until([this] { return pending_reports_.empty(); }, deadline);
+}
+
+}  // namespace ltf
