@@ -1,0 +1,126 @@
+#include "ltf/telemetry.hpp"
+
+#include <boost/json/monotonic_resource.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+
+#include <array>
+
+namespace ltf::telemetry {
+
+namespace json = boost::json;
+
+namespace {
+
+bool is_json_whitespace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+// The source text of each element of a JSON array, in order, without surrounding whitespace.
+//
+// Why by hand: Boost.JSON's DOM keeps no source offsets, its basic_parser reports values but not
+// where they start or end, and serialising a parsed value again does not give back the bytes Lambda
+// sent (2598.0 becomes 2.598E3, escapes are normalised). So the boundaries are found here, and
+// only here, with the least a scanner needs: it tells strings (and their escapes) from structure
+// and counts nesting. It is only ever run on text that json::parse has already accepted as one
+// array, so it needs to recognise nothing else: no error handling, no comments, no numbers.
+std::vector<std::string_view> element_texts(std::string_view array) {
+  std::vector<std::string_view> out;
+  std::size_t depth = 0;
+  std::size_t start = std::string_view::npos;  // where the current element began
+  bool in_string = false;
+  bool escaped = false;
+  auto close_element = [&](std::size_t end) {
+    if (start == std::string_view::npos) return;  // "[]", or a separator with nothing before it
+    while (end > start && is_json_whitespace(array[end - 1])) --end;
+    out.push_back(array.substr(start, end - start));
+    start = std::string_view::npos;
+  };
+  for (std::size_t i = 0; i < array.size(); ++i) {
+    const char c = array[i];
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (depth == 1 && start == std::string_view::npos && !is_json_whitespace(c) && c != ',' &&
+        c != ']')
+      start = i;
+    switch (c) {
+      case '"': in_string = true; break;
+      case '[':
+      case '{': ++depth; break;
+      case ']':
+      case '}':
+        if (--depth == 0) close_element(i);
+        break;
+      case ',':
+        if (depth == 1) close_element(i);
+        break;
+      default: break;
+    }
+  }
+  return out;
+}
+
+const json::string* string_field(const json::object& object, std::string_view key) {
+  const json::value* v = object.if_contains(key);
+  return v ? v->if_string() : nullptr;
+}
+
+}  // namespace
+
+ParseOutcome parse_batch(std::string_view body, std::vector<Event>& out) {
+  ParseOutcome outcome;
+
+  // Every node of the DOM comes from one arena (a stack block first, then the heap) that is
+  // released at once on return: the DOM is only read to validate and to pick three fields.
+  std::array<unsigned char, 16 * 1024> first_block;
+  json::monotonic_resource arena(first_block.data(), first_block.size());
+  json::parse_options options;
+  // Function logs in JSON format carry whatever the function logged; the default limit of 32
+  // levels would refuse a whole batch for one deep log record. The parser does not recurse, so a
+  // deeper limit costs nothing but its stack of states.
+  options.max_depth = 1024;
+
+  boost::system::error_code ec;
+  const json::value document = json::parse(body, ec, &arena, options);
+  if (ec) {
+    outcome.error = "not JSON: " + ec.message();
+    return outcome;
+  }
+  const json::array* elements = document.if_array();
+  if (!elements) {
+    outcome.error = "not a JSON array";
+    return outcome;
+  }
+  const std::vector<std::string_view> texts = element_texts(body);
+  if (texts.size() != elements->size()) {  // cannot happen on text the parser accepted
+    outcome.error = "internal error: array elements could not be located";
+    return outcome;
+  }
+
+  out.reserve(out.size() + elements->size());
+  for (std::size_t i = 0; i < elements->size(); ++i) {
+    const json::object* object = (*elements)[i].if_object();
+    const json::string* type = object ? string_field(*object, "type") : nullptr;
+    const json::string* time = object ? string_field(*object, "time") : nullptr;
+    if (!type || !time) {
+      ++outcome.rejected;
+      continue;
+    }
+    Event& event = out.emplace_back();
+    event.raw.assign(texts[i]);
+    event.type.assign(type->data(), type->size());
+    event.time.assign(time->data(), time->size());
+    if (const json::value* record = object->if_contains("record")) {
+      if (const json::object* fields = record->if_object()) {
+        if (const json::string* id = string_field(*fields, "requestId"))
+          event.request_id.assign(id->data(), id->size());
+      }
+    }
+    ++outcome.accepted;
+  }
+  return outcome;
+}
+
+}  // namespace ltf::telemetry

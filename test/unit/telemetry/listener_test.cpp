@@ -1,0 +1,161 @@
+#include "ltf/telemetry.hpp"
+#include "support/await.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using ltf::net::Exchange;
+using ltf::net::HttpClient;
+using ltf::net::Request;
+using ltf::telemetry::Event;
+using ltf::telemetry::Listener;
+using ltf::telemetry::ListenerOptions;
+using namespace std::chrono_literals;
+
+constexpr std::string_view function_event =
+    R"({"time":"2022-10-12T00:03:50.000Z","type":"function","record":"[INFO] Hello world"})";
+constexpr std::string_view report_event =
+    R"({"time":"2022-10-21T14:05:05.766Z","type":"platform.report","record":{"requestId":"459921b5-681c-4a96-beb0-81e0aa586026","metrics":{"durationMs":2599.4,"billedDurationMs":2600,"memorySizeMB":128,"maxMemoryUsedMB":94,"initDurationMs":549.04},"status":"success"}})";
+
+Request post(std::string body) {
+  Request request{http::verb::post, "/telemetry", 11};
+  request.set(http::field::content_type, "application/json");
+  request.body() = std::move(body);
+  return request;
+}
+
+// A listener on a free loopback port, and a client that talks to it like Lambda does.
+struct ListenerTest : ::testing::Test {
+  explicit ListenerTest(std::uint64_t max_body = 4 << 20)
+      : listener(io.get_executor(), ListenerOptions{.port = 0, .max_body_bytes = max_body},
+                 [this](std::vector<Event>&& events) { handed.push_back(std::move(events)); }) {}
+
+  void SetUp() override {
+    ASSERT_FALSE(listener.start());
+    ASSERT_NE(listener.port(), 0);
+    client.emplace(io.get_executor(), "127.0.0.1", std::to_string(listener.port()));
+  }
+  void TearDown() override {
+    client.reset();
+    listener.stop();
+  }
+
+  Exchange send(Request request) {
+    return ltf::test::run_until_done(io, client->send(std::move(request), 10s));
+  }
+
+  asio::io_context io;
+  std::vector<std::vector<Event>> handed;
+  Listener listener;
+  std::optional<HttpClient> client;
+};
+
+TEST_F(ListenerTest, AcceptedPostIsAnswered200AndItsEventsHandedOnInSequence) {
+  auto first = send(post("[" + std::string(function_event) + "," + std::string(report_event) + "]"));
+  ASSERT_TRUE(first.ok()) << first.error.message();
+  EXPECT_EQ(first.response.result(), http::status::ok);
+  auto second = send(post("[" + std::string(function_event) + "]"));
+  ASSERT_TRUE(second.ok()) << second.error.message();
+  EXPECT_EQ(second.response.result(), http::status::ok);
+
+  ASSERT_EQ(handed.size(), 2u);
+  ASSERT_EQ(handed[0].size(), 2u);
+  ASSERT_EQ(handed[1].size(), 1u);
+  EXPECT_EQ(handed[0][0].raw, function_event);
+  EXPECT_EQ(handed[0][1].raw, report_event);
+  EXPECT_EQ(handed[0][1].request_id, "459921b5-681c-4a96-beb0-81e0aa586026");
+  EXPECT_EQ(handed[0][0].sequence, 1u);
+  EXPECT_EQ(handed[0][1].sequence, 2u);
+  EXPECT_EQ(handed[1][0].sequence, 3u) << "sequences continue across POSTs";
+
+  EXPECT_EQ(listener.stats().posts, 2u);
+  EXPECT_EQ(listener.stats().events, 3u);
+  EXPECT_EQ(listener.stats().malformed_posts, 0u);
+}
+
+TEST_F(ListenerTest, NonEventElementsAreCountedAndTheRestHandedOn) {
+  auto exchange = send(post(R"([{"type":"function"},)" + std::string(function_event) + R"(,7])"));
+  ASSERT_TRUE(exchange.ok());
+  EXPECT_EQ(exchange.response.result(), http::status::ok);
+  ASSERT_EQ(handed.size(), 1u);
+  ASSERT_EQ(handed[0].size(), 1u);
+  EXPECT_EQ(handed[0][0].raw, function_event);
+  EXPECT_EQ(listener.stats().rejected_events, 2u);
+  EXPECT_EQ(listener.stats().events, 1u);
+}
+
+TEST_F(ListenerTest, MalformedBodyIsAnswered400AndCounted) {
+  for (std::string body : {"not json", R"({"type":"function","time":"t"})", "[{]"}) {
+    auto exchange = send(post(body));
+    ASSERT_TRUE(exchange.ok()) << exchange.error.message();
+    EXPECT_EQ(exchange.response.result(), http::status::bad_request) << body;
+  }
+  EXPECT_TRUE(handed.empty());
+  EXPECT_EQ(listener.stats().malformed_posts, 3u);
+  EXPECT_EQ(listener.stats().posts, 0u);
+
+  auto after = send(post("[" + std::string(function_event) + "]"));
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after.response.result(), http::status::ok);
+  EXPECT_EQ(handed.size(), 1u);
+}
+
+TEST_F(ListenerTest, OtherMethodsAreAnswered405) {
+  for (auto verb : {http::verb::get, http::verb::put, http::verb::delete_}) {
+    Request request{verb, "/telemetry", 11};
+    auto exchange = send(std::move(request));
+    ASSERT_TRUE(exchange.ok()) << exchange.error.message();
+    EXPECT_EQ(exchange.response.result(), http::status::method_not_allowed);
+    EXPECT_EQ(exchange.response[http::field::allow], "POST");
+  }
+  EXPECT_TRUE(handed.empty());
+  EXPECT_EQ(listener.stats().posts, 0u);
+}
+
+TEST_F(ListenerTest, EmptyArrayIsAcceptedWithoutCallingTheHandler) {
+  auto exchange = send(post("[]"));
+  ASSERT_TRUE(exchange.ok());
+  EXPECT_EQ(exchange.response.result(), http::status::ok);
+  EXPECT_TRUE(handed.empty());
+  EXPECT_EQ(listener.stats().posts, 1u);
+}
+
+struct SmallListenerTest : ListenerTest {
+  SmallListenerTest() : ListenerTest(1024) {}
+};
+
+TEST_F(SmallListenerTest, OversizedBodyIsAnswered413CountedAndTheListenerKeepsWorking) {
+  std::string big = "[";
+  while (big.size() < 8 * 1024) big += std::string(function_event) + ",";
+  big.back() = ']';
+  auto refused = send(post(big));
+  ASSERT_TRUE(refused.ok()) << refused.error.message();
+  EXPECT_EQ(refused.response.result(), http::status::payload_too_large);
+  EXPECT_EQ(listener.stats().oversized_posts, 1u);
+  EXPECT_TRUE(handed.empty());
+
+  auto accepted = send(post("[" + std::string(function_event) + "]"));
+  ASSERT_TRUE(accepted.ok()) << accepted.error.message();
+  EXPECT_EQ(accepted.response.result(), http::status::ok);
+  ASSERT_EQ(handed.size(), 1u);
+  EXPECT_EQ(handed[0][0].sequence, 1u);
+  EXPECT_EQ(listener.stats().posts, 1u);
+}
+
+TEST(Listener, StartReportsAPortInUse) {
+  asio::io_context io;
+  Listener first(io.get_executor(), {}, [](std::vector<Event>&&) {});
+  ASSERT_FALSE(first.start());
+  Listener second(io.get_executor(), ListenerOptions{.port = first.port()},
+                  [](std::vector<Event>&&) {});
+  EXPECT_TRUE(second.start());
+}
+
+}  // namespace
