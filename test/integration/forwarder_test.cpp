@@ -1,0 +1,218 @@
+// The forwarder, in-process, driven by the in-process fake Lambda, delivering to a recording sink.
+// Each test names the behaviour; the assertions are on what Lambda saw and what the sink received.
+
+#include "harness.hpp"
+#include "support/await.hpp"
+
+#include "ltf/net.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/this_coro.hpp>
+
+#include <gtest/gtest.h>
+
+namespace {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using ltf::emulator::SinkFault;
+using ltf::test::Harness;
+using ltf::test::kExtensionName;
+
+const ltf::emulator::ExtensionReport& forwarder_report(const ltf::emulator::Report& report) {
+  const auto* ext = report.extension(kExtensionName);
+  EXPECT_NE(ext, nullptr);
+  static const ltf::emulator::ExtensionReport none;
+  return ext ? *ext : none;
+}
+
+void expect_nothing_lost(const Harness& h, const ltf::emulator::Report& report) {
+  auto lines = h.sink.account(report.function_lines);
+  EXPECT_EQ(lines.produced, report.function_lines.size());
+  EXPECT_EQ(lines.lost, 0u);
+  EXPECT_EQ(lines.duplicated, 0u);
+  EXPECT_EQ(lines.unexpected, 0u);
+}
+
+TEST(Forwarder, ColdStartRegistersSubscribesAndDeliversEverything) {
+  Harness h;
+  h.scenario.invocations = 1;
+  auto outcome = h.run();
+  const auto& ext = forwarder_report(outcome.report);
+  EXPECT_EQ(outcome.report.init_status, "success");
+  EXPECT_TRUE(ext.registered);
+  EXPECT_EQ(ext.events, (std::vector<std::string>{"INVOKE", "SHUTDOWN"}));
+  EXPECT_EQ(ext.subscribed_types, (std::vector<std::string>{"platform", "function", "extension"}));
+  EXPECT_EQ(ext.schema_version, "2022-12-13");
+  EXPECT_TRUE(ext.init_time.has_value());
+  EXPECT_TRUE(ext.received_shutdown);
+  EXPECT_TRUE(ext.exited_before_deadline);
+  EXPECT_EQ(outcome.exit_code, 0);
+  expect_nothing_lost(h, outcome.report);
+  // Platform events of Init and of the invocation arrive too, the last report during Shutdown.
+  for (const char* type : {"platform.initStart", "platform.start", "platform.runtimeDone",
+                           "platform.report"})
+    EXPECT_EQ(h.sink.events_of_type(type), outcome.report.events_produced.at(type)) << type;
+}
+
+TEST(Forwarder, LogsOfAnInvocationAreDeliveredBeforeTheNextInvocationBegins) {
+  Harness h;
+  h.scenario.invocations = 20;
+  h.scenario.log_lines_per_invocation = 7;
+  std::vector<std::uint64_t> delivered_before;  // lines at the sink when invocation i starts
+  h.before_invocation = [&](int) { delivered_before.push_back(h.sink.lines()); };
+  auto outcome = h.run();
+  ASSERT_EQ(delivered_before.size(), 20u);
+  for (std::size_t i = 0; i < delivered_before.size(); ++i)
+    EXPECT_EQ(delivered_before[i], i * 7) << "invocation " << i;
+  EXPECT_EQ(outcome.report.timed_out_invocations(), 0u);
+  expect_nothing_lost(h, outcome.report);
+}
+
+TEST(Forwarder, AThousandInvocationsLoseAndDuplicateNothing) {
+  Harness h;
+  h.scenario.invocations = 1000;
+  h.scenario.log_lines_per_invocation = 5;
+  auto outcome = h.run();
+  ASSERT_EQ(outcome.report.invocations.size(), 1000u);
+  EXPECT_EQ(outcome.report.timed_out_invocations(), 0u);
+  EXPECT_EQ(outcome.exit_code, 0);
+  EXPECT_TRUE(forwarder_report(outcome.report).exited_before_deadline);
+  expect_nothing_lost(h, outcome.report);
+  EXPECT_EQ(h.sink.events_of_type("platform.report"), 1000u);
+}
+
+TEST(Forwarder, ShutdownFlushesEverythingStillBuffered) {
+  Harness h;
+  h.scenario.invocations = 4;
+  h.env["DISPATCH_MIN_BATCH_SIZE"] = "100000";  // never enough to flush on INVOKE
+  std::vector<std::uint64_t> delivered_before;
+  h.before_invocation = [&](int) { delivered_before.push_back(h.sink.events()); };
+  auto outcome = h.run();
+  EXPECT_EQ(delivered_before, (std::vector<std::uint64_t>{0, 0, 0, 0}));
+  EXPECT_TRUE(forwarder_report(outcome.report).exited_before_deadline);
+  expect_nothing_lost(h, outcome.report);
+  EXPECT_EQ(h.sink.events_of_type("platform.report"), 4u);  // the last one arrives at Shutdown
+}
+
+TEST(Forwarder, MalformedAndOversizedBatchesAreRefusedAndNothingElseIsLost) {
+  Harness h;
+  h.scenario.invocations = 3;
+  h.env["LTF_LISTENER_MAX_BODY_BYTES"] = std::to_string(2 * 1048576 + 65536);
+  const auto port = h.env["LTF_LISTENER_PORT"];
+  std::vector<unsigned> answers;
+  h.before_invocation = [&](int index) {
+    if (index != 1) return;
+    // Between invocations 0 and 1 the listener is up: feed it junk directly.
+    asio::co_spawn(h.io, [&]() -> asio::awaitable<void> {
+      auto ex = co_await asio::this_coro::executor;
+      for (std::string body : {std::string("{not json"), std::string(R"({"an":"object"})"),
+                               std::string(3 * 1048576, '[')}) {
+        ltf::net::HttpClient client(ex, "127.0.0.1", port);
+        ltf::net::Request request{http::verb::post, "/", 11};
+        request.body() = body;
+        auto exchange = co_await client.send(std::move(request), std::chrono::seconds(10));
+        answers.push_back(exchange.ok() ? exchange.response.result_int() : 0);
+      }
+    }, asio::detached);
+  };
+  auto outcome = h.run();
+  EXPECT_EQ(answers, (std::vector<unsigned>{400, 400, 413}));
+  EXPECT_EQ(outcome.exit_code, 0);
+  expect_nothing_lost(h, outcome.report);
+}
+
+TEST(Forwarder, SinkDownForSomeInvocationsNeverBlocksThemAndLosesNothingBuffered) {
+  Harness h;
+  h.scenario.invocations = 12;
+  h.before_invocation = [&](int index) {
+    if (index == 3) h.sink.set_fault(SinkFault::refuse());
+    if (index == 8) h.sink.set_fault(SinkFault::ok());
+  };
+  auto outcome = h.run();
+  EXPECT_EQ(outcome.report.timed_out_invocations(), 0u);
+  EXPECT_EQ(outcome.exit_code, 0);
+  expect_nothing_lost(h, outcome.report);
+}
+
+TEST(Forwarder, SinkAnswering5xxKeepsTheEventsForTheNextFlush) {
+  Harness h;
+  h.scenario.invocations = 8;
+  h.before_invocation = [&](int index) {
+    if (index == 2) h.sink.set_fault(SinkFault::status_code(503));
+    if (index == 5) h.sink.set_fault(SinkFault::ok());
+  };
+  auto outcome = h.run();
+  EXPECT_EQ(outcome.report.timed_out_invocations(), 0u);
+  EXPECT_GT(h.sink.requests(), h.sink.accepted_requests());  // the 503s really happened
+  expect_nothing_lost(h, outcome.report);
+}
+
+TEST(Forwarder, HangingSinkCostsEachInvocationAtMostTheFlushBudget) {
+  Harness h;
+  h.scenario.invocations = 6;
+  h.scenario.invoke_timeout = std::chrono::milliseconds(3000);
+  h.env["LTF_SINK_TIMEOUT_MS"] = "300";
+  h.env["LTF_FLUSH_BUDGET_MS"] = "50";
+  h.before_invocation = [&](int index) {
+    if (index == 1) h.sink.set_fault(SinkFault::hang());
+    if (index == 4) h.sink.set_fault(SinkFault::ok());
+  };
+  auto outcome = h.run();
+  EXPECT_EQ(outcome.report.timed_out_invocations(), 0u);
+  EXPECT_TRUE(forwarder_report(outcome.report).exited_before_deadline);
+  EXPECT_EQ(outcome.exit_code, 0);
+  expect_nothing_lost(h, outcome.report);
+}
+
+TEST(Forwarder, SinkAnsweringGarbageIsRetriedLater) {
+  Harness h;
+  h.scenario.invocations = 5;
+  h.before_invocation = [&](int index) {
+    if (index == 1) h.sink.set_fault(SinkFault::garbage());
+    if (index == 3) h.sink.set_fault(SinkFault::ok());
+  };
+  auto outcome = h.run();
+  EXPECT_EQ(outcome.report.timed_out_invocations(), 0u);
+  expect_nothing_lost(h, outcome.report);
+}
+
+TEST(Forwarder, ListenerPortAlreadyTakenIsReportedAsAnInitError) {
+  Harness h;
+  asio::ip::tcp::acceptor squatter(h.io, {asio::ip::make_address("0.0.0.0"), 0});
+  h.env["LTF_LISTENER_PORT"] = std::to_string(squatter.local_endpoint().port());
+  auto outcome = h.run();
+  EXPECT_EQ(outcome.exit_code, ltf::exit_init_failed);
+  EXPECT_EQ(forwarder_report(outcome.report).error_type, "Extension.ListenerFailed");
+  EXPECT_NE(outcome.report.init_status, "success");
+}
+
+TEST(Forwarder, BadConfigurationIsReportedThroughInitError) {
+  Harness h;
+  h.env["LTF_TELEMETRY_TIMEOUT_MS"] = "5";
+  auto outcome = h.run();
+  EXPECT_EQ(outcome.exit_code, ltf::exit_init_failed);
+  EXPECT_EQ(forwarder_report(outcome.report).error_type, "Extension.ConfigInvalid");
+  EXPECT_NE(outcome.report.init_status, "success");
+}
+
+TEST(Forwarder, RegistrationRefusedExitsNonZero) {
+  Harness h;
+  // Lambda knows no external extension by our name: we register as an internal one, and an
+  // internal extension may not ask for SHUTDOWN (403 Extension.InvalidEventType).
+  h.scenario.external_extensions = {"someone-else"};
+  auto outcome = h.run();
+  EXPECT_EQ(outcome.exit_code, ltf::exit_lambda_error);
+  EXPECT_EQ(outcome.report.api_errors_of_type("Extension.InvalidEventType"), 1u);
+}
+
+TEST(Forwarder, WithoutADestinationEventsAreDiscardedAndTheLifecycleRuns) {
+  Harness h;
+  h.env.erase("DISPATCH_POST_URI");
+  auto outcome = h.run();
+  EXPECT_EQ(outcome.exit_code, 0);
+  EXPECT_EQ(outcome.report.timed_out_invocations(), 0u);
+  EXPECT_EQ(h.sink.requests(), 0u);
+}
+
+}  // namespace

@@ -1,0 +1,60 @@
+#include "harness.hpp"
+
+#include "support/await.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/this_coro.hpp>
+
+namespace ltf::test {
+
+namespace asio = boost::asio;
+
+std::uint16_t free_port() {
+  asio::io_context io;
+  asio::ip::tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
+  return acceptor.local_endpoint().port();
+}
+
+Harness::Harness() : sink(io.get_executor()) {
+  scenario.external_extensions = {kExtensionName};
+  scenario.invocations = 3;
+  scenario.log_lines_per_invocation = 5;
+  EXPECT_FALSE(sink.listen());
+  env["DISPATCH_POST_URI"] = sink.url();
+  env["LTF_LISTENER_PORT"] = std::to_string(free_port());
+  env["LTF_LOG_LEVEL"] = "warn";
+}
+
+Harness::~Harness() {
+  if (fake_) fake_->stop();
+  sink.stop();
+}
+
+Outcome Harness::run() {
+  fake_ = std::make_unique<emulator::FakeLambda>(io.get_executor(), scenario);
+  EXPECT_FALSE(fake_->listen());
+  env["AWS_LAMBDA_RUNTIME_API"] = fake_->runtime_api();
+
+  Outcome outcome;
+  Forwarder forwarder(io.get_executor(), env, kExtensionName);
+  auto* fake = fake_.get();
+  fake->on_init_start = [&, fake] {
+    fake->extension_launched(kExtensionName);
+    asio::co_spawn(io, forwarder.run(), [&, fake](std::exception_ptr error, int code) {
+      EXPECT_FALSE(error) << "the forwarder threw";
+      outcome.exit_code = error ? -1 : code;
+      fake->extension_exited(kExtensionName, *outcome.exit_code);
+    });
+  };
+  if (before_invocation) fake->on_invocation = before_invocation;
+  outcome.report = run_until_done(io, fake->run(), std::chrono::seconds(240));
+  // Let the forwarder finish what it does after Lambda is done with it (its final log line).
+  run_until_done(io, [&]() -> asio::awaitable<void> {
+    co_await fake->wait_until([&] { return outcome.exit_code.has_value(); },
+                              std::chrono::milliseconds(5000));
+  }());
+  return outcome;
+}
+
+}  // namespace ltf::test
