@@ -1,0 +1,83 @@
+#include "ltf/sinks.hpp"
+
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/http/verb.hpp>
+
+namespace ltf::sinks {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+
+namespace {
+
+constexpr std::size_t max_detail_bytes = 256;
+
+// The batch as one JSON array, each event exactly as Lambda sent it.
+std::string array_of(std::span<const telemetry::Event> batch) {
+  std::size_t size = 2 + batch.size();
+  for (const auto& event : batch) size += event.raw.size();
+  std::string body;
+  body.reserve(size);
+  body += '[';
+  for (const auto& event : batch) {
+    if (body.size() > 1) body += ',';
+    body += event.raw;
+  }
+  body += ']';
+  return body;
+}
+
+// A response body as it may appear in a log line: at most max_detail_bytes, on one line.
+std::string excerpt(std::string_view body) {
+  constexpr std::string_view ellipsis = "...";
+  const bool cut = body.size() > max_detail_bytes;
+  std::string out(body.substr(0, cut ? max_detail_bytes - ellipsis.size() : body.size()));
+  for (char& c : out)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+  if (cut) out += ellipsis;
+  return out;
+}
+
+Outcome classify(unsigned status) {
+  if (status >= 200 && status < 300) return Outcome::delivered;
+  // Timeouts, throttling and server trouble pass; any other refusal is about the request itself.
+  if (status == 408 || status == 429 || status >= 500) return Outcome::retry_later;
+  if (status >= 400) return Outcome::rejected;
+  // 1xx/3xx: nothing was accepted, and redirects are not followed (the body would have to be sent
+  // again to a place the user did not configure). Worth another try, not worth dropping events.
+  return Outcome::retry_later;
+}
+
+}  // namespace
+
+HttpSink::HttpSink(asio::any_io_executor executor, net::HttpUrl url, Milliseconds timeout)
+    : url_(std::move(url)), timeout_(timeout), client_(std::move(executor), url_.host, url_.port) {}
+
+asio::awaitable<Delivery> HttpSink::deliver(std::span<const telemetry::Event> batch) {
+  if (batch.empty()) co_return Delivery{Outcome::delivered, 0, {}};
+  if (url_.scheme == "https") co_return Delivery{Outcome::retry_later, 0, "https not supported yet"};
+
+  net::Request request{http::verb::post, url_.target, 11};
+  request.set(http::field::content_type, "application/json");
+  request.set(http::field::user_agent, "telemetry-forwarder/0.1");
+  request.body() = array_of(batch);
+
+  const net::Exchange exchange = co_await client_.send(std::move(request), timeout_);
+  if (!exchange.ok()) co_return Delivery{Outcome::retry_later, 0, exchange.error.message()};
+  const unsigned status = exchange.response.result_int();
+  const Outcome outcome = classify(status);
+  co_return Delivery{outcome, status,
+                     outcome == Outcome::delivered ? std::string() : excerpt(exchange.response.body())};
+}
+
+std::string HttpSink::describe() const {
+  // The query string is left out: endpoints often take API keys there. (Userinfo never gets this
+  // far: net::parse_http_url refuses URLs that carry credentials.)
+  const std::string_view target = url_.target;
+  const std::string_view path = target.substr(0, target.find('?'));
+  const bool ipv6 = url_.host.find(':') != std::string::npos;
+  const std::string host = ipv6 ? "[" + url_.host + "]" : url_.host;
+  return url_.scheme + "://" + host + ":" + url_.port + std::string(path);
+}
+
+}  // namespace ltf::sinks

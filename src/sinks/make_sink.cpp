@@ -1,0 +1,21 @@
+#include "ltf/sinks.hpp"
+
+#include <stdexcept>
+
+namespace ltf::sinks {
+
+boost::asio::awaitable<Delivery> DiscardSink::deliver(std::span<const telemetry::Event>) {
+  co_return Delivery{Outcome::delivered, 0, {}};
+}
+
+std::unique_ptr<Sink> make_sink(boost::asio::any_io_executor executor, const Config& config) {
+  if (!config.dispatch_post_uri) return std::make_unique<DiscardSink>();
+  std::string why;
+  auto url = net::parse_http_url(*config.dispatch_post_uri, &why);
+  // load_config has already refused such a value; a Config built by hand may not have been
+  // validated. The URL itself stays out of the message: it may carry credentials.
+  if (!url) throw std::invalid_argument("DISPATCH_POST_URI is not a usable http(s) URL: " + why);
+  return std::make_unique<HttpSink>(std::move(executor), std::move(*url), config.sink_timeout);
+}
+
+}  // namespace ltf::sinks
