@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <set>
 #include <vector>
 
 namespace ltf::pipeline {
@@ -69,7 +70,8 @@ struct DispatchStats {
 };
 
 enum class FlushResult {
-  drained,  // everything that was buffered when flush() was called has been delivered
+  drained,  // everything that was buffered when flush() was called has been delivered (or
+            // rejected by the sink for good, and counted in rejected_events)
   failed,   // a request failed; the undelivered events are back in the buffer
 };
 
@@ -81,9 +83,12 @@ class Dispatcher {
  public:
   Dispatcher(boost::asio::any_io_executor executor, Buffer& buffer, sinks::Sink& sink,
              std::uint64_t max_batch_bytes);
-  // The long-lived coroutine; returns after stop().
+  // The long-lived coroutine; returns after stop(): at once when idle, otherwise as soon as the
+  // request in flight has its answer (it is not cancelled; the sink's timeout bounds it).
   boost::asio::awaitable<void> run();
-  // Asks for a flush and waits for its result. Safe to abandon (e.g. `flush() || timer`).
+  // Asks for a flush and waits for its result. Safe to abandon (e.g. `flush() || timer`): the
+  // flush goes on without the waiter. Several waiters may wait at once. Returns `failed` at once
+  // after stop(). Rejected batches are dropped and counted; they do not make a flush fail.
   boost::asio::awaitable<FlushResult> flush();
   void stop();
   bool busy() const { return sending_; }
@@ -101,6 +106,13 @@ class Dispatcher {
   FlushResult last_result_ = FlushResult::drained;
   boost::asio::steady_timer wake_;  // cancelled to wake run()
   boost::asio::steady_timer done_;  // cancelled to wake flush() waiters
+  // Logging, kept to state changes: one warning when the sink starts failing, one info when it
+  // recovers, one warning per distinct rejection status.
+  bool failing_ = false;
+  std::set<unsigned> reported_rejections_;
+
+  boost::asio::awaitable<FlushResult> drain();
+  void note(const sinks::Delivery& delivery, std::size_t events);
 };
 
 }  // namespace ltf::pipeline

@@ -1,0 +1,145 @@
+#include "ltf/log.hpp"
+#include "ltf/pipeline.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+#include <exception>
+
+namespace ltf::pipeline {
+
+namespace asio = boost::asio;
+using sinks::Outcome;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+std::string reason(const sinks::Delivery& delivery) {
+  if (delivery.status == 0) return delivery.detail;
+  std::string text = "HTTP " + std::to_string(delivery.status);
+  if (!delivery.detail.empty()) text += ": " + delivery.detail;
+  return text;
+}
+
+}  // namespace
+
+// Both timers never expire: they are only ever cancelled, to wake whoever waits on them. Their
+// expiry is set once here because setting it again would cancel the waits in progress.
+Dispatcher::Dispatcher(asio::any_io_executor executor, Buffer& buffer, sinks::Sink& sink,
+                       std::uint64_t max_batch_bytes)
+    : buffer_(buffer),
+      sink_(sink),
+      max_batch_bytes_(max_batch_bytes),
+      wake_(executor, asio::steady_timer::time_point::max()),
+      done_(std::move(executor), asio::steady_timer::time_point::max()) {}
+
+asio::awaitable<void> Dispatcher::run() {
+  while (!stopped_) {
+    if (completed_ == requested_) {
+      co_await wake_.async_wait(use_tuple);
+      continue;
+    }
+    // One pass serves every flush requested before it began. Flushes requested while it runs
+    // wait for the next pass, which finds everything they expect in the buffer (including any
+    // batch this pass puts back), so "drained" always covers what was buffered at flush().
+    const std::uint64_t serving = requested_;
+    last_result_ = co_await drain();
+    completed_ = serving;
+    done_.cancel();
+    // Let the waiters just woken read last_result_ before another pass can overwrite it: their
+    // wake-ups are queued ahead of this one.
+    co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+  }
+  done_.cancel();  // waiters left behind by stop() learn it now
+}
+
+asio::awaitable<FlushResult> Dispatcher::drain() {
+  // What is buffered now is what this pass owes its waiters. Events arriving while it sends are
+  // left for the next flush, so a steady stream cannot keep one flush going forever.
+  std::size_t owed = buffer_.size();
+  while (owed > 0 && !buffer_.empty()) {
+    if (stopped_) co_return FlushResult::failed;
+    std::vector<Event> batch = buffer_.take(max_batch_bytes_);
+    owed -= std::min(owed, batch.size());
+
+    // Not bound to any waiter: nobody giving up on a flush can cancel this request.
+    sending_ = true;
+    ++stats_.requests;
+    sinks::Delivery delivery;
+    try {
+      delivery = co_await sink_.deliver(batch);
+    } catch (const std::exception& e) {  // a sink bug must not end the dispatcher
+      delivery = {Outcome::retry_later, 0, e.what()};
+    }
+    sending_ = false;
+    note(delivery, batch.size());
+
+    switch (delivery.outcome) {
+      case Outcome::delivered:
+        stats_.delivered_events += batch.size();
+        break;
+      case Outcome::rejected:
+        ++stats_.failed_requests;
+        stats_.rejected_events += batch.size();
+        break;
+      case Outcome::retry_later:
+        ++stats_.failed_requests;
+        buffer_.restore(std::move(batch));
+        co_return FlushResult::failed;
+    }
+  }
+  co_return FlushResult::drained;
+}
+
+asio::awaitable<FlushResult> Dispatcher::flush() {
+  if (stopped_) co_return FlushResult::failed;
+  if (buffer_.empty() && !sending_ && completed_ == requested_) co_return FlushResult::drained;
+  const std::uint64_t ticket = ++requested_;
+  wake_.cancel();
+  while (completed_ < ticket) {
+    if (stopped_) co_return FlushResult::failed;
+    co_await done_.async_wait(use_tuple);
+    // Woken either by a finished pass (done_.cancel()) or because this waiter was cancelled (its
+    // own timeout won an `||`). Only the wait ends in the second case; the flush goes on.
+    if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none)
+      co_return FlushResult::failed;
+  }
+  co_return last_result_;
+}
+
+void Dispatcher::stop() {
+  stopped_ = true;
+  wake_.cancel();
+  done_.cancel();
+}
+
+void Dispatcher::note(const sinks::Delivery& delivery, std::size_t events) {
+  switch (delivery.outcome) {
+    case Outcome::delivered:
+      if (failing_) {
+        failing_ = false;
+        LTF_LOG(info) << "sink " << sink_.describe() << " is accepting events again";
+      }
+      break;
+    case Outcome::retry_later:
+      if (!failing_) {
+        failing_ = true;
+        LTF_LOG(warning) << "sink " << sink_.describe() << " is failing (" << reason(delivery)
+                         << "); undelivered events stay buffered and are sent again later";
+      }
+      break;
+    case Outcome::rejected:
+      if (reported_rejections_.insert(delivery.status).second) {
+        LTF_LOG(warning) << "sink " << sink_.describe() << " rejected a batch of " << events
+                         << " events (" << reason(delivery)
+                         << "); batches it rejects are dropped and counted";
+      }
+      break;
+  }
+}
+
+}  // namespace ltf::pipeline
