@@ -1,0 +1,313 @@
+// The story of one execution environment: Init, the invocations with a freeze between them, and
+// Shutdown (spec section 2). Timeouts and crashes end the story early with a reset-style Shutdown.
+#include "core.hpp"
+
+#include <boost/json/value_from.hpp>
+
+#include <cmath>
+
+namespace ltf::emulator {
+
+namespace {
+
+constexpr const char* sandbox_timeout = "Sandbox.Timeout";
+
+json::value events_of(const Extension& extension) {
+  json::array events;
+  if (extension.wants_invoke) events.emplace_back("INVOKE");
+  if (extension.wants_shutdown) events.emplace_back("SHUTDOWN");
+  return events;
+}
+
+json::object span(const std::string& name, WallClock::time_point start, double duration_ms) {
+  return {{"name", name}, {"start", iso_time(start)}, {"durationMs", duration_ms}};
+}
+
+}  // namespace
+
+void FakeLambda::Core::freeze() {
+  if (!scenario.freeze || frozen) return;
+  frozen = true;
+  phase = Phase::frozen;
+  call(owner ? owner->on_freeze : std::function<void()>{});
+  notify();
+}
+
+void FakeLambda::Core::thaw() {
+  if (!frozen) return;
+  frozen = false;
+  call(owner ? owner->on_thaw : std::function<void()>{});
+  notify();
+}
+
+void FakeLambda::Core::finish() {
+  phase = Phase::done;
+  delivery_stopped = true;
+  notify();
+}
+
+asio::awaitable<void> FakeLambda::Core::frozen_for(milliseconds idle) {
+  if (idle.count() <= 0) co_return;
+  co_await changed->wait_until([&] { return stopping || fatal_error.has_value(); },
+                               Clock::now() + idle);
+}
+
+asio::awaitable<Report> FakeLambda::Core::run() {
+  auto self = shared_from_this();
+  if (phase != Phase::created) throw std::logic_error("FakeLambda::run() may be called once");
+  run_started = Clock::now();
+  run_started_wall = WallClock::now();
+  phase = Phase::init;
+  for (auto& extension : extensions)
+    if (!extension->launched) extension->launched_at = run_started;
+  emit(platform("platform.initStart", {{"initializationType", "on-demand"},
+                                       {"phase", "init"},
+                                       {"runtimeVersion", "fake-lambda.v1"},
+                                       {"runtimeVersionArn", "arn:aws:lambda:" + scenario.region +
+                                                                 "::runtime:fake-lambda"},
+                                       {"functionName", scenario.function_name},
+                                       {"functionVersion", scenario.function_version},
+                                       {"instanceId", instance_id},
+                                       {"instanceMaxMemory", scenario.memory_mb}}));
+  call(owner ? owner->on_init_start : std::function<void()>{});
+
+  if (co_await init_phase()) {
+    for (int i = 0; i < scenario.invocations && !stopping && !fatal_error; ++i) {
+      if (i > 0) co_await frozen_for(scenario.idle_between_invocations);
+      if (stopping || fatal_error || !co_await invoke_phase(i)) break;
+    }
+    if (!stopping && !fatal_error) co_await frozen_for(scenario.idle_before_shutdown);
+  }
+  if (!stopping) {
+    const std::string reason =
+        !fatal_error ? "spindown" : *fatal_error == sandbox_timeout ? "timeout" : "failure";
+    co_await shutdown_phase(reason);
+  }
+  finish();
+  co_return report;
+}
+
+asio::awaitable<bool> FakeLambda::Core::init_phase() {
+  const auto deadline = run_started + scenario.init_timeout;
+  auto ended = [&] { return stopping || fatal_error.has_value(); };
+  auto externals_registered = [&] {
+    for (const auto& e : extensions)
+      if (e->external && !e->registered) return false;
+    return true;
+  };
+  auto everyone_in_next = [&] {
+    for (const auto& e : extensions)
+      if (e->registered && !e->ready) return false;
+    return true;
+  };
+
+  // The runtime starts only once every external extension registered.
+  bool in_time = co_await changed->wait_until([&] { return ended() || externals_registered(); },
+                                              deadline);
+  bool runtime_done = false;
+  if (in_time && !ended()) {
+    co_await changed->wait_until(ended, std::min(deadline, Clock::now() + scenario.runtime_init_duration));
+    in_time = Clock::now() < deadline;
+    if (in_time && !ended()) {
+      // The runtime asks for its first invocation: internal extensions can no longer register.
+      registration_closed = true;
+      runtime_done = true;
+      emit(platform("platform.initRuntimeDone",
+                    {{"initializationType", "on-demand"}, {"phase", "init"}, {"status", "success"}}));
+      in_time = co_await changed->wait_until([&] { return ended() || everyone_in_next(); }, deadline);
+    }
+  }
+  if (stopping) co_return false;
+  if (!in_time && !fatal_error)
+    fail(sandbox_timeout, "Init did not complete within " +
+                              std::to_string(scenario.init_timeout.count()) + " ms");
+
+  const std::string status = !fatal_error ? "success" : *fatal_error == sandbox_timeout ? "timeout" : "error";
+  auto with_error = [&](json::object record) {
+    if (status == "error") record["errorType"] = *fatal_error;
+    return record;
+  };
+  if (!runtime_done)
+    emit(platform("platform.initRuntimeDone",
+                  with_error({{"initializationType", "on-demand"}, {"phase", "init"}, {"status", status}})));
+  for (const auto& e : extensions) {
+    if (!e->registered) continue;
+    json::object record{{"name", e->name},
+                        {"state", e->failed ? "InitError" : e->ready ? "Ready" : "Registered"},
+                        {"events", events_of(*e)}};
+    if (e->failed) record["errorType"] = report_of(*e).error_type;
+    emit(platform("platform.extension", std::move(record)));
+  }
+  const auto duration = Clock::now() - run_started;
+  emit(platform("platform.initReport", with_error({{"initializationType", "on-demand"},
+                                                   {"phase", "init"},
+                                                   {"status", status},
+                                                   {"metrics", {{"durationMs", to_ms(duration)}}}})));
+  report.init_status = status;
+  if (fatal_error) report.init_error_type = *fatal_error;
+  report.init_duration = std::chrono::duration_cast<Micros>(duration);
+  registration_closed = true;
+  subscriptions_closed = true;
+  notify();
+  if (fatal_error) co_return false;
+  freeze();
+  co_return true;
+}
+
+asio::awaitable<bool> FakeLambda::Core::invoke_phase(int index) {
+  if (owner && owner->on_invocation) owner->on_invocation(index);
+  thaw();
+  phase = Phase::invoke;
+
+  CurrentInvoke current;
+  current.index = index;
+  current.request_id = random_uuid();
+  current.start = Clock::now();
+  current.start_wall = WallClock::now();
+  current.deadline = current.start + scenario.invoke_timeout;
+  current.deadline_ms = epoch_ms(current.start_wall) + scenario.invoke_timeout.count();
+  if (scenario.include_tracing) {
+    const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(
+        current.start_wall.time_since_epoch()).count();
+    char epoch_hex[16];
+    std::snprintf(epoch_hex, sizeof epoch_hex, "%08llx", static_cast<unsigned long long>(seconds));
+    const auto span_id = random_hex(rng, 16);
+    current.tracing = json::object{
+        {"spanId", span_id},
+        {"type", "X-Amzn-Trace-Id"},
+        {"value", std::string("Root=1-") + epoch_hex + "-" + random_hex(rng, 24) +
+                      ";Parent=" + span_id + ";Sampled=1"}};
+  }
+  invoke = current;
+  InvocationReport entry;
+  entry.index = index;
+  entry.request_id = current.request_id;
+  report.invocations.push_back(entry);
+  auto traced = [&](json::object record) {
+    if (current.tracing) record["tracing"] = *current.tracing;
+    return record;
+  };
+
+  emit(platform("platform.start", traced({{"requestId", current.request_id},
+                                          {"version", scenario.function_version}})));
+  const auto invoke_json = invoke_event(current);
+  for (auto& e : extensions) {
+    if (e->registered && e->wants_invoke && e->alive() && !e->failed) {
+      e->pending_event = invoke_json;
+      e->busy = true;
+    }
+  }
+  notify();
+
+  // The fake runtime: writes its lines, works, responds and asks for the next invocation.
+  emit_function_lines(current);
+  co_await changed->wait_until([&] { return stopping || fatal_error.has_value(); },
+                               std::min(current.deadline, current.start + scenario.function_duration));
+  if (stopping) co_return false;
+  const bool runtime_timed_out = scenario.function_duration >= scenario.invoke_timeout;
+  const auto runtime_done_at = Clock::now();
+  const auto runtime_done_wall = WallClock::now();
+  invoke->runtime_done_at = runtime_done_at;
+  const auto runtime_ms = to_ms(runtime_done_at - current.start);
+  json::object runtime_done = traced({
+      {"requestId", current.request_id},
+      {"status", runtime_timed_out ? "timeout" : "success"},
+      {"metrics", {{"durationMs", runtime_ms}, {"producedBytes", 2}}},
+      {"spans", json::array{span("responseLatency", current.start_wall, runtime_ms),
+                            span("responseDuration", runtime_done_wall, 0.0),
+                            span("runtimeOverhead", runtime_done_wall, 0.0)}}});
+  Event done = platform("platform.runtimeDone", std::move(runtime_done));
+  done.request_id = current.request_id;
+  emit(std::move(done));
+
+  // The invoke ends when every INVOKE-subscriber is back in /next, or at deadlineMs.
+  auto extensions_done = [&] {
+    for (const auto& e : extensions)
+      if (e->busy && e->alive()) return false;
+    return true;
+  };
+  const bool in_time = co_await changed->wait_until(
+      [&] { return stopping || fatal_error.has_value() || extensions_done(); }, current.deadline);
+  if (stopping) co_return false;
+  auto& result = report.invocations.back();
+  const auto end = Clock::now();
+  if (runtime_timed_out || !in_time) {
+    result.timed_out = true;
+    result.status = "timeout";
+    if (!fatal_error)
+      fail(sandbox_timeout, "invocation " + std::to_string(index) + " timed out after " +
+                                std::to_string(scenario.invoke_timeout.count()) + " ms");
+  } else if (fatal_error) {
+    result.status = "error";
+  }
+  result.duration = std::chrono::duration_cast<Micros>(end - current.start);
+  result.post_runtime = std::chrono::duration_cast<Micros>(end - runtime_done_at);
+  if (in_time && !fatal_error) {
+    Micros last{0};
+    for (const auto& timing : result.extensions) {
+      if (timing.after_runtime_done) last = std::max(last, *timing.after_runtime_done);
+      if (timing.after_runtime_done_arrived)
+        result.post_runtime_after_arrival =
+            std::max(result.post_runtime_after_arrival.value_or(Micros{0}),
+                     *timing.after_runtime_done_arrived);
+    }
+    result.post_runtime = last;
+  }
+
+  const double duration_ms = to_ms(end - current.start);
+  json::object metrics{{"durationMs", duration_ms},
+                       {"billedDurationMs", static_cast<std::int64_t>(std::ceil(duration_ms))},
+                       {"memorySizeMB", scenario.memory_mb},
+                       {"maxMemoryUsedMB", std::min(scenario.memory_mb, 48)}};
+  if (index == 0) metrics["initDurationMs"] = to_ms(report.init_duration);
+  json::object record = traced({{"requestId", current.request_id},
+                                {"status", result.status},
+                                {"metrics", std::move(metrics)},
+                                {"spans", json::array{span("extensionOverhead", runtime_done_wall,
+                                                           to_ms(end - runtime_done_at))}}});
+  if (result.status == "error") record["errorType"] = *fatal_error;
+  emit(platform("platform.report", std::move(record)));
+  invoke.reset();
+  if (fatal_error) co_return false;
+  freeze();
+  co_return true;
+}
+
+asio::awaitable<void> FakeLambda::Core::shutdown_phase(const std::string& reason) {
+  thaw();
+  phase = Phase::shutdown;
+  report.shutdown_reason = reason;
+  const auto started = Clock::now();
+  // The runtime is stopped first (at once, in the fake); the rest of the budget is the
+  // extensions'.
+  const auto share = std::min(scenario.runtime_shutdown_share, scenario.shutdown_budget);
+  const auto extensions_budget = scenario.shutdown_budget - share;
+  shutdown_deadline = started + extensions_budget;
+  const auto deadline_ms = epoch_ms(WallClock::now()) + extensions_budget.count();
+  const auto shutdown_json = shutdown_event(reason, deadline_ms);
+  for (auto& e : extensions) {
+    if (!e->alive()) continue;
+    if (e->external && e->registered && e->wants_shutdown && !e->failed) {
+      e->pending_event = shutdown_json;
+      e->shutdown_sent = true;
+    } else if (!e->failed) {
+      kill(*e);  // not listening for SHUTDOWN: killed at once
+    }  // a failed extension was told to exit; it gets until the deadline
+  }
+  notify();
+  auto none_alive = [&] {
+    for (const auto& e : extensions)
+      if (e->alive()) return false;
+    return true;
+  };
+  const bool all_exited =
+      co_await changed->wait_until([&] { return stopping || none_alive(); }, *shutdown_deadline);
+  if (!all_exited && !stopping) {
+    call(owner ? owner->on_shutdown_deadline : std::function<void()>{});
+    for (auto& e : extensions)
+      if (e->alive()) kill(*e);
+  }
+  report.shutdown_duration = std::chrono::duration_cast<Micros>(Clock::now() - started);
+}
+
+}  // namespace ltf::emulator

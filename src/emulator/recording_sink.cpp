@@ -1,0 +1,343 @@
+// RecordingSink: a destination on loopback that records what arrives and fails on demand. Its
+// listener is swapped as the fault changes: the HTTP server for answers (ok, status, hang,
+// fail_fraction), nothing for `refuse`, a raw socket writer for `garbage` (not an HTTP server:
+// the point is that it never speaks HTTP).
+#include "ltf/emulator.hpp"
+#include "ltf/net.hpp"
+#include "notifier.hpp"
+#include "util.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/address_v4.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/json/parse.hpp>
+
+#include <zlib.h>
+
+#include <array>
+#include <random>
+
+namespace ltf::emulator {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using asio::ip::tcp;
+
+struct RecordingSink::Core : std::enable_shared_from_this<RecordingSink::Core> {
+  Core(asio::any_io_executor ex, std::uint64_t seed)
+      : executor(ex), rng(seed), changed(std::make_shared<Notifier>(ex)) {}
+
+  enum class Listener { none, http, garbage };
+
+  asio::any_io_executor executor;
+  std::mt19937_64 rng;
+  std::shared_ptr<Notifier> changed;
+  SinkFault fault;
+  std::uint16_t port = 0;
+  bool listening = false;  // listen() succeeded and stop() not called
+  Listener listener = Listener::none;
+  std::unique_ptr<net::HttpServer> server;
+  std::shared_ptr<tcp::acceptor> garbage_acceptor;
+  std::uint64_t generation = 0;  // bumped whenever a listener closes: releases hung requests
+
+  std::uint64_t requests = 0, accepted = 0, bytes = 0, invalid = 0, events = 0, lines = 0;
+  std::map<std::string, std::uint64_t> by_type;
+  std::map<std::string, std::uint64_t> line_counts;
+  std::vector<ReceivedRequest> received;
+
+  boost::system::error_code open(Listener wanted);
+  void close();
+  boost::system::error_code apply_fault();
+  asio::awaitable<net::Response> handle(net::Request& request);
+  unsigned accept_body(const ReceivedRequest& request, std::size_t& events_recorded);
+};
+
+namespace {
+
+net::Response answer(unsigned status, std::string body) {
+  net::Response response{static_cast<net::http::status>(status), 11};
+  response.set(net::http::field::content_type, "application/json");
+  response.body() = std::move(body);
+  return response;
+}
+
+std::optional<std::string> gunzip(const std::string& input) {
+  z_stream stream{};
+  if (inflateInit2(&stream, 16 + MAX_WBITS) != Z_OK) return std::nullopt;
+  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(input.data()));
+  stream.avail_in = static_cast<uInt>(input.size());
+  std::string output;
+  std::array<char, 64 * 1024> chunk{};
+  int result = Z_OK;
+  while (result == Z_OK) {
+    stream.next_out = reinterpret_cast<Bytef*>(chunk.data());
+    stream.avail_out = static_cast<uInt>(chunk.size());
+    result = inflate(&stream, Z_NO_FLUSH);
+    output.append(chunk.data(), chunk.size() - stream.avail_out);
+    if (result == Z_BUF_ERROR && stream.avail_in == 0) break;
+  }
+  inflateEnd(&stream);
+  if (result != Z_STREAM_END) return std::nullopt;
+  return output;
+}
+
+// The line a function event carries: a string record, or the message of an object record.
+std::optional<std::string> line_of(const json::object& event) {
+  const auto* record = event.if_contains("record");
+  if (!record) return std::nullopt;
+  if (record->is_string()) return std::string(record->get_string());
+  if (record->is_object()) {
+    const auto* message = record->get_object().if_contains("message");
+    if (message && message->is_string()) return std::string(message->get_string());
+  }
+  return std::nullopt;
+}
+
+asio::awaitable<void> spoil(tcp::socket socket) {
+  std::array<char, 4096> request{};
+  co_await socket.async_read_some(asio::buffer(request), asio::as_tuple(asio::use_awaitable));
+  static constexpr std::string_view garbage = "\x01\x02 this is not HTTP \xff\r\n\r\n";
+  co_await asio::async_write(socket, asio::buffer(garbage), asio::as_tuple(asio::use_awaitable));
+  boost::system::error_code ignored;
+  socket.shutdown(tcp::socket::shutdown_both, ignored);
+  socket.close(ignored);
+}
+
+asio::awaitable<void> accept_garbage(std::shared_ptr<RecordingSink::Core> core,
+                                     std::shared_ptr<tcp::acceptor> acceptor) {
+  for (;;) {
+    auto [ec, socket] = co_await acceptor->async_accept(asio::as_tuple(asio::use_awaitable));
+    if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
+    if (ec) continue;
+    ++core->requests;
+    core->received.push_back(ReceivedRequest{});
+    core->changed->notify();
+    asio::co_spawn(core->executor, spoil(std::move(socket)), asio::detached);
+  }
+}
+
+}  // namespace
+
+boost::system::error_code RecordingSink::Core::open(Listener wanted) {
+  close();
+  const tcp::endpoint endpoint{asio::ip::address_v4::loopback(), port};
+  boost::system::error_code ec;
+  if (wanted == Listener::http) {
+    std::weak_ptr<Core> weak = shared_from_this();
+    net::ServerLimits limits;
+    limits.body_limit = 64 * 1024 * 1024;  // senders may batch generously; we only record
+    server = std::make_unique<net::HttpServer>(
+        executor,
+        [weak](net::Request& request) -> asio::awaitable<net::Response> {
+          auto core = weak.lock();
+          if (!core) co_return answer(503, "{}");
+          co_return co_await core->handle(request);
+        },
+        limits);
+    ec = server->listen(endpoint);
+    if (ec) {
+      server.reset();
+      return ec;
+    }
+    port = server->port();
+    server->start();
+  } else if (wanted == Listener::garbage) {
+    auto acceptor = std::make_shared<tcp::acceptor>(executor);
+    acceptor->open(endpoint.protocol(), ec);
+    if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec) acceptor->bind(endpoint, ec);
+    if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) return ec;
+    port = acceptor->local_endpoint().port();
+    garbage_acceptor = acceptor;
+    asio::co_spawn(executor, accept_garbage(shared_from_this(), acceptor), asio::detached);
+  }
+  listener = wanted;
+  return {};
+}
+
+void RecordingSink::Core::close() {
+  if (server) {
+    server->stop();
+    server.reset();
+  }
+  if (garbage_acceptor) {
+    boost::system::error_code ignored;
+    garbage_acceptor->close(ignored);
+    garbage_acceptor.reset();
+  }
+  listener = Listener::none;
+  ++generation;
+  changed->notify();
+}
+
+boost::system::error_code RecordingSink::Core::apply_fault() {
+  if (!listening) return {};
+  const auto wanted = fault.kind == SinkFault::Kind::refuse    ? Listener::none
+                      : fault.kind == SinkFault::Kind::garbage ? Listener::garbage
+                                                               : Listener::http;
+  if (wanted == listener) return {};
+  if (wanted == Listener::none) {
+    close();
+    return {};
+  }
+  return open(wanted);
+}
+
+unsigned RecordingSink::Core::accept_body(const ReceivedRequest& request,
+                                          std::size_t& events_recorded) {
+  std::optional<std::string> inflated;
+  if (request.content_encoding.find("gzip") != std::string::npos) {
+    inflated = gunzip(request.body);
+    if (!inflated) {
+      ++invalid;
+      return 400;
+    }
+  }
+  boost::system::error_code ec;
+  auto body = json::parse(inflated ? *inflated : request.body, ec);
+  bool valid = !ec && body.is_array();
+  if (valid)
+    for (const auto& event : body.get_array())
+      if (!event.is_object() || !event.get_object().contains("type") ||
+          !event.get_object().at("type").is_string())
+        valid = false;
+  if (!valid) {
+    ++invalid;
+    return 400;
+  }
+  for (const auto& value : body.get_array()) {
+    const auto& event = value.get_object();
+    const std::string type(event.at("type").get_string());
+    ++by_type[type];
+    ++events;
+    if (type == "function") {
+      if (auto line = line_of(event)) {
+        ++line_counts[*line];
+        ++lines;
+      }
+    }
+  }
+  events_recorded = body.get_array().size();
+  ++accepted;
+  bytes += request.body.size();
+  return 200;
+}
+
+asio::awaitable<net::Response> RecordingSink::Core::handle(net::Request& request) {
+  auto self = shared_from_this();
+  ++requests;
+  ReceivedRequest entry;
+  entry.method = std::string(request.method_string());
+  entry.target = std::string(request.target());
+  entry.content_type = header(request, "Content-Type");
+  entry.content_encoding = header(request, "Content-Encoding");
+  entry.body = std::move(request.body());
+  const auto index = received.size();
+  received.push_back(std::move(entry));
+  changed->notify();
+
+  unsigned status = 200;
+  switch (fault.kind) {
+    case SinkFault::Kind::hang: {
+      const auto mine = generation;
+      co_await changed->wait_until([&] { return generation != mine; });
+      co_return answer(503, "{}");  // never written: the listener is gone
+    }
+    case SinkFault::Kind::status:
+      status = fault.status;
+      break;
+    case SinkFault::Kind::fail_fraction: {
+      const double draw = static_cast<double>(rng() >> 11) * 0x1.0p-53;
+      if (draw < fault.fraction) status = 503;
+      break;
+    }
+    default:
+      break;
+  }
+  std::size_t recorded = 0;
+  if (status / 100 == 2) status = accept_body(received[index], recorded);
+  received[index].status = status;
+  received[index].events = recorded;
+  changed->notify();
+  co_return answer(status, status / 100 == 2 ? R"({"errors":false})"
+                                             : R"({"error":"rejected by RecordingSink"})");
+}
+
+// ---------------------------------------------------------------------------------------------
+
+RecordingSink::RecordingSink(asio::any_io_executor executor, std::uint64_t seed)
+    : core_(std::make_shared<Core>(std::move(executor), seed)) {}
+
+RecordingSink::~RecordingSink() { stop(); }
+
+boost::system::error_code RecordingSink::listen(std::uint16_t port) {
+  core_->port = port;
+  // Bound as an HTTP server first so that port 0 becomes a real port the faults keep.
+  if (auto ec = core_->open(Core::Listener::http)) return ec;
+  core_->listening = true;
+  return core_->apply_fault();
+}
+
+std::uint16_t RecordingSink::port() const { return core_->port; }
+std::string RecordingSink::url() const {
+  return "http://127.0.0.1:" + std::to_string(core_->port) + "/";
+}
+
+void RecordingSink::stop() {
+  core_->listening = false;
+  core_->close();
+}
+
+void RecordingSink::set_fault(SinkFault fault) {
+  core_->fault = fault;
+  if (auto ec = core_->apply_fault())
+    throw boost::system::system_error(ec, "RecordingSink: cannot reopen port " +
+                                              std::to_string(core_->port));
+}
+
+SinkFault RecordingSink::fault() const { return core_->fault; }
+std::uint64_t RecordingSink::requests() const { return core_->requests; }
+std::uint64_t RecordingSink::accepted_requests() const { return core_->accepted; }
+std::uint64_t RecordingSink::bytes() const { return core_->bytes; }
+std::uint64_t RecordingSink::invalid_bodies() const { return core_->invalid; }
+std::uint64_t RecordingSink::events() const { return core_->events; }
+std::uint64_t RecordingSink::events_of_type(const std::string& type) const {
+  auto it = core_->by_type.find(type);
+  return it == core_->by_type.end() ? 0 : it->second;
+}
+const std::map<std::string, std::uint64_t>& RecordingSink::events_by_type() const {
+  return core_->by_type;
+}
+std::uint64_t RecordingSink::lines() const { return core_->lines; }
+const std::map<std::string, std::uint64_t>& RecordingSink::line_counts() const {
+  return core_->line_counts;
+}
+const std::vector<ReceivedRequest>& RecordingSink::received() const { return core_->received; }
+LineAccounting RecordingSink::account(const std::vector<std::string>& produced) const {
+  return account_lines(produced, core_->line_counts);
+}
+
+asio::awaitable<bool> RecordingSink::wait_until(std::function<bool()> condition,
+                                                milliseconds limit) {
+  auto changed = core_->changed;
+  co_return co_await changed->wait_until(std::move(condition), Clock::now() + limit);
+}
+
+asio::awaitable<bool> RecordingSink::wait_for_lines(std::uint64_t n, milliseconds limit) {
+  auto core = core_;
+  co_return co_await core->changed->wait_until([core, n] { return core->lines >= n; },
+                                               Clock::now() + limit);
+}
+
+asio::awaitable<bool> RecordingSink::wait_for_requests(std::uint64_t n, milliseconds limit) {
+  auto core = core_;
+  co_return co_await core->changed->wait_until([core, n] { return core->requests >= n; },
+                                               Clock::now() + limit);
+}
+
+}  // namespace ltf::emulator

@@ -1,0 +1,308 @@
+// What a run produced, condensed: statistics, line accounting against a sink, the human summary
+// fake-lambda prints and the JSON report it writes.
+#include "ltf/emulator.hpp"
+
+#include <boost/json/value.hpp>
+#include <boost/json/value_from.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <set>
+#include <sstream>
+
+namespace ltf::emulator {
+
+namespace json = boost::json;
+
+namespace {
+
+double ms(Micros d) { return static_cast<double>(d.count()) / 1000.0; }
+
+std::string fixed(double value, int decimals = 1) {
+  char text[64];
+  std::snprintf(text, sizeof text, "%.*f", decimals, value);
+  return text;
+}
+
+std::string describe(const Stats& s) {
+  if (s.count == 0) return "n/a";
+  return "median " + fixed(s.median_ms) + " ms  p99 " + fixed(s.p99_ms) + " ms  max " +
+         fixed(s.max_ms) + " ms  (n=" + std::to_string(s.count) + ")";
+}
+
+std::string describe_status(int status) {
+  if (status >= 128) return "killed by signal " + std::to_string(status - 128);
+  return "exit " + std::to_string(status);
+}
+
+std::string join(const std::vector<std::string>& items, const char* separator = ",") {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : separator) + item;
+  return out.empty() ? "-" : out;
+}
+
+json::value stats_json(const Stats& s) {
+  return json::object{{"count", s.count},
+                      {"median_ms", s.median_ms},
+                      {"p99_ms", s.p99_ms},
+                      {"max_ms", s.max_ms}};
+}
+
+json::value counts_json(const std::map<std::string, std::uint64_t>& counts) {
+  json::object out;
+  for (const auto& [key, value] : counts) out[key] = value;
+  return out;
+}
+
+json::value lines_json(const LineAccounting& lines) {
+  return json::object{{"produced", lines.produced},   {"received", lines.received},
+                      {"lost", lines.lost},           {"duplicated", lines.duplicated},
+                      {"unexpected", lines.unexpected}};
+}
+
+json::value optional_ms(const std::optional<Micros>& value) {
+  return value ? json::value(ms(*value)) : json::value(nullptr);
+}
+
+}  // namespace
+
+Stats stats_of(const std::vector<Micros>& samples) {
+  Stats out;
+  out.count = samples.size();
+  if (samples.empty()) return out;
+  auto sorted = samples;
+  std::sort(sorted.begin(), sorted.end());
+  const auto n = sorted.size();
+  out.median_ms = n % 2 ? ms(sorted[n / 2]) : (ms(sorted[n / 2 - 1]) + ms(sorted[n / 2])) / 2;
+  // Nearest rank: the smallest sample with at least 99 % of the samples at or below it.
+  const auto rank = static_cast<std::size_t>(std::ceil(0.99 * static_cast<double>(n)));
+  out.p99_ms = ms(sorted[std::max<std::size_t>(rank, 1) - 1]);
+  out.max_ms = ms(sorted.back());
+  return out;
+}
+
+const ExtensionReport* Report::extension(const std::string& name) const {
+  for (const auto& e : extensions)
+    if (e.name == name) return &e;
+  return nullptr;
+}
+
+Stats Report::post_runtime_stats() const {
+  std::vector<Micros> samples;
+  for (const auto& i : invocations)
+    if (!i.timed_out) samples.push_back(i.post_runtime);
+  return stats_of(samples);
+}
+
+Stats Report::post_runtime_after_arrival_stats() const {
+  std::vector<Micros> samples;
+  for (const auto& i : invocations)
+    if (i.post_runtime_after_arrival) samples.push_back(*i.post_runtime_after_arrival);
+  return stats_of(samples);
+}
+
+Stats Report::init_time_stats() const {
+  std::vector<Micros> samples;
+  for (const auto& e : extensions)
+    if (e.init_time) samples.push_back(*e.init_time);
+  return stats_of(samples);
+}
+
+std::size_t Report::timed_out_invocations() const {
+  return static_cast<std::size_t>(std::count_if(invocations.begin(), invocations.end(),
+                                                [](const auto& i) { return i.timed_out; }));
+}
+
+std::size_t Report::api_errors_of_type(const std::string& error_type) const {
+  return static_cast<std::size_t>(std::count_if(
+      api_errors.begin(), api_errors.end(),
+      [&](const auto& e) { return e.error_type == error_type; }));
+}
+
+LineAccounting account_lines(const std::vector<std::string>& produced,
+                             const std::map<std::string, std::uint64_t>& received_counts) {
+  LineAccounting out;
+  out.produced = produced.size();
+  std::set<std::string_view> known;
+  for (const auto& line : produced) {
+    if (!known.insert(line).second) continue;  // a line produced twice is accounted once
+    auto it = received_counts.find(line);
+    if (it == received_counts.end() || it->second == 0) ++out.lost;
+    else out.duplicated += it->second - 1;
+  }
+  for (const auto& [line, count] : received_counts) {
+    out.received += count;
+    if (!known.count(line)) out.unexpected += count;
+  }
+  return out;
+}
+
+SinkSummary summarize(const RecordingSink& sink, const Report& report) {
+  SinkSummary out;
+  out.requests = sink.requests();
+  out.accepted_requests = sink.accepted_requests();
+  out.bytes = sink.bytes();
+  out.invalid_bodies = sink.invalid_bodies();
+  out.events_by_type = sink.events_by_type();
+  out.lines = sink.account(report.function_lines);
+  return out;
+}
+
+std::string format_summary(const Summary& summary) {
+  const auto& r = summary.report;
+  std::ostringstream out;
+  out << "init: " << r.init_status;
+  if (!r.init_error_type.empty()) out << " (" << r.init_error_type << ")";
+  out << " in " << fixed(ms(r.init_duration)) << " ms\n";
+
+  out << "extensions:\n";
+  for (const auto& e : r.extensions) {
+    out << "  " << e.name << (e.external ? " (external)" : " (internal)") << "\n";
+    out << "    registered: " << (e.registered ? "yes, events " + join(e.events) : "no")
+        << "; subscribed: " << join(e.subscribed_types) << "\n";
+    out << "    init (launch -> first /next): "
+        << (e.init_time ? fixed(ms(*e.init_time)) + " ms" : "never called /next") << "\n";
+    if (!e.error_type.empty()) out << "    error: " << e.error_type << "\n";
+    out << "    shutdown: " << (e.received_shutdown ? "received SHUTDOWN" : "no SHUTDOWN")
+        << "; exited before deadline: " << (e.exited_before_deadline ? "yes" : "no")
+        << (e.killed ? " (killed)" : "") << "; exit status: "
+        << (e.exit_status ? describe_status(*e.exit_status) : "unknown") << "\n";
+    if (auto it = summary.usage.find(e.name); it != summary.usage.end())
+      out << "    cpu: " << fixed(it->second.cpu_seconds, 3) << " s; peak RSS: "
+          << fixed(static_cast<double>(it->second.peak_rss_kb) / 1024.0, 1) << " MiB\n";
+    out << "    telemetry: " << e.events_delivered << " events delivered, " << e.failed_posts
+        << " failed POSTs, " << e.dropped_records << " records dropped\n";
+  }
+
+  out << "invocations: " << r.invocations.size() << " run, " << r.timed_out_invocations()
+      << " timed out\n";
+  out << "  post-runtime duration:            " << describe(r.post_runtime_stats()) << "\n";
+  out << "  after runtimeDone arrived:        " << describe(r.post_runtime_after_arrival_stats())
+      << "\n";
+  out << "shutdown: "
+      << (r.shutdown_reason.empty() ? std::string("not run") : r.shutdown_reason + " in " +
+                                                                   fixed(ms(r.shutdown_duration)) +
+                                                                   " ms")
+      << (r.aborted ? " (run aborted)" : "") << "\n";
+
+  std::set<std::string> types;
+  for (const auto& [type, n] : r.events_produced) types.insert(type);
+  if (summary.sink)
+    for (const auto& [type, n] : summary.sink->events_by_type) types.insert(type);
+  auto count = [](const std::map<std::string, std::uint64_t>& m, const std::string& k) {
+    auto it = m.find(k);
+    return it == m.end() ? std::uint64_t{0} : it->second;
+  };
+  char row[160];
+  std::snprintf(row, sizeof row, "  %-32s %10s %12s %10s\n", "event type", "produced",
+                "to extension", "at sink");
+  out << "events:\n" << row;
+  for (const auto& type : types) {
+    std::snprintf(row, sizeof row, "  %-32s %10llu %12llu %10s\n", type.c_str(),
+                  static_cast<unsigned long long>(count(r.events_produced, type)),
+                  static_cast<unsigned long long>(count(r.events_delivered, type)),
+                  summary.sink ? std::to_string(count(summary.sink->events_by_type, type)).c_str()
+                               : "-");
+    out << row;
+  }
+  if (summary.sink) {
+    const auto& s = *summary.sink;
+    out << "sink: " << s.requests << " requests, " << s.accepted_requests << " accepted, "
+        << s.bytes << " bytes, " << s.invalid_bodies << " invalid bodies\n";
+    out << "function lines: produced " << s.lines.produced << ", received " << s.lines.received
+        << ", lost " << s.lines.lost << ", duplicated " << s.lines.duplicated << ", unexpected "
+        << s.lines.unexpected << "\n";
+  } else {
+    out << "function lines: produced " << r.function_lines.size() << " (no sink)\n";
+  }
+  if (r.dropped_records) out << "dropped by the platform: " << r.dropped_records << " records\n";
+  out << "api errors served: " << (r.api_errors.empty() ? "none" : "") << "\n";
+  for (const auto& e : r.api_errors)
+    out << "  " << e.status << " " << (e.error_type.empty() ? "-" : e.error_type) << " on "
+        << e.path << (e.extension.empty() ? "" : " from " + e.extension) << ": " << e.message
+        << "\n";
+  for (const auto& p : r.problems) out << "problem: " << p << "\n";
+  return out.str();
+}
+
+json::value report_json(const Summary& summary) {
+  const auto& r = summary.report;
+  json::array extensions;
+  for (const auto& e : r.extensions) {
+    json::object entry{{"name", e.name},
+                       {"external", e.external},
+                       {"registered", e.registered},
+                       {"events", json::value_from(e.events)},
+                       {"subscribed_types", json::value_from(e.subscribed_types)},
+                       {"schema_version", e.schema_version},
+                       {"init_ms", optional_ms(e.init_time)},
+                       {"error_type", e.error_type},
+                       {"received_shutdown", e.received_shutdown},
+                       {"exited", e.exited},
+                       {"exited_before_deadline", e.exited_before_deadline},
+                       {"killed", e.killed},
+                       {"exit_status", e.exit_status ? json::value(*e.exit_status) : nullptr},
+                       {"events_delivered", e.events_delivered},
+                       {"failed_posts", e.failed_posts},
+                       {"dropped_records", e.dropped_records}};
+    if (auto it = summary.usage.find(e.name); it != summary.usage.end()) {
+      entry["cpu_seconds"] = it->second.cpu_seconds;
+      entry["peak_rss_kb"] = it->second.peak_rss_kb;
+    }
+    extensions.push_back(std::move(entry));
+  }
+  json::array invocations;
+  for (const auto& i : r.invocations) {
+    json::array timings;
+    for (const auto& t : i.extensions)
+      timings.push_back(json::object{{"name", t.name},
+                                     {"after_runtime_done_ms", optional_ms(t.after_runtime_done)},
+                                     {"after_runtime_done_arrived_ms",
+                                      optional_ms(t.after_runtime_done_arrived)}});
+    invocations.push_back(json::object{{"index", i.index},
+                                       {"request_id", i.request_id},
+                                       {"status", i.status},
+                                       {"timed_out", i.timed_out},
+                                       {"duration_ms", ms(i.duration)},
+                                       {"post_runtime_ms", ms(i.post_runtime)},
+                                       {"post_runtime_after_arrival_ms",
+                                        optional_ms(i.post_runtime_after_arrival)},
+                                       {"extensions", std::move(timings)}});
+  }
+  json::array errors;
+  for (const auto& e : r.api_errors)
+    errors.push_back(json::object{{"path", e.path},
+                                  {"status", e.status},
+                                  {"error_type", e.error_type},
+                                  {"message", e.message},
+                                  {"extension", e.extension}});
+  json::object out{{"init", json::object{{"status", r.init_status},
+                                         {"error_type", r.init_error_type},
+                                         {"duration_ms", ms(r.init_duration)}}},
+                   {"extensions", std::move(extensions)},
+                   {"invocations", std::move(invocations)},
+                   {"post_runtime", stats_json(r.post_runtime_stats())},
+                   {"post_runtime_after_arrival", stats_json(r.post_runtime_after_arrival_stats())},
+                   {"shutdown", json::object{{"reason", r.shutdown_reason},
+                                             {"duration_ms", ms(r.shutdown_duration)}}},
+                   {"aborted", r.aborted},
+                   {"events_produced", counts_json(r.events_produced)},
+                   {"events_delivered", counts_json(r.events_delivered)},
+                   {"function_lines_produced", r.function_lines.size()},
+                   {"dropped_records", r.dropped_records},
+                   {"api_errors", std::move(errors)},
+                   {"problems", json::value_from(r.problems)}};
+  if (summary.sink) {
+    const auto& s = *summary.sink;
+    out["sink"] = json::object{{"requests", s.requests},
+                               {"accepted_requests", s.accepted_requests},
+                               {"bytes", s.bytes},
+                               {"invalid_bodies", s.invalid_bodies},
+                               {"events_by_type", counts_json(s.events_by_type)},
+                               {"lines", lines_json(s.lines)}};
+  }
+  return out;
+}
+
+}  // namespace ltf::emulator

@@ -1,0 +1,74 @@
+#include "util.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <boost/uuid/random_generator.hpp>
+#include <boost/uuid/uuid_io.hpp>
+
+#include <cctype>
+#include <ctime>
+
+namespace ltf::emulator {
+
+std::int64_t epoch_ms(WallClock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+std::string iso_time(WallClock::time_point t) {
+  const auto ms = epoch_ms(t);
+  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[40];
+  const auto n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
+  char millis[8];
+  std::snprintf(millis, sizeof millis, ".%03dZ", static_cast<int>(ms % 1000));
+  return std::string(text, n) + millis;
+}
+
+double to_ms(std::chrono::steady_clock::duration d) {
+  return std::chrono::duration<double, std::milli>(d).count();
+}
+
+std::string random_uuid() {
+  // The generator seeds itself from the OS once; identifiers need not be reproducible.
+  static boost::uuids::random_generator generate;
+  return boost::uuids::to_string(generate());
+}
+
+bool is_uuid(std::string_view text) {
+  if (text.size() != 36) return false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const bool dash_position = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash_position ? text[i] != '-' : !std::isxdigit(static_cast<unsigned char>(text[i])))
+      return false;
+  }
+  return true;
+}
+
+std::string random_hex(std::mt19937_64& rng, std::size_t digits) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(digits);
+  for (std::size_t i = 0; i < digits; ++i) out.push_back(hex[rng() & 0xf]);
+  return out;
+}
+
+net::Response json_response(unsigned status, const boost::json::value& body) {
+  net::Response response{static_cast<net::http::status>(status), 11};
+  response.set(net::http::field::content_type, "application/json");
+  response.body() = boost::json::serialize(body);
+  return response;
+}
+
+net::Response error_response(unsigned status, std::string_view error_type,
+                             std::string_view message) {
+  return json_response(status, boost::json::object{{"errorMessage", message},
+                                                   {"errorType", error_type}});
+}
+
+std::string header(const net::Request& request, std::string_view name) {
+  auto it = request.find(name);
+  return it == request.end() ? std::string() : std::string(it->value());
+}
+
+}  // namespace ltf::emulator
