@@ -1,8 +1,10 @@
 #include "harness.hpp"
 
+#include "ltf/log.hpp"
 #include "support/await.hpp"
 
 #include <boost/asio/co_spawn.hpp>
+#include <gtest/gtest.h>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/this_coro.hpp>
 
@@ -23,7 +25,7 @@ Harness::Harness() : sink(io.get_executor()) {
   EXPECT_FALSE(sink.listen());
   env["DISPATCH_POST_URI"] = sink.url();
   env["LTF_LISTENER_PORT"] = std::to_string(free_port());
-  env["LTF_LOG_LEVEL"] = "warn";
+  log::init(log::Level::warning);  // the forwarder in-process logs like the real one, quieter
 }
 
 Harness::~Harness() {
