@@ -30,6 +30,8 @@ struct Delivery {
 class Sink {
  public:
   virtual ~Sink() = default;
+  // One batch, one request. Callers do not overlap deliver() calls on one sink (the dispatcher
+  // sends one batch at a time), so a sink may own a single connection.
   virtual boost::asio::awaitable<Delivery> deliver(std::span<const telemetry::Event> batch) = 0;
   virtual std::string describe() const = 0;  // for logs: never includes credentials
 };

@@ -48,7 +48,7 @@ struct ListenerOptions {
 struct ListenerStats {
   std::uint64_t posts = 0;             // POSTs accepted (2xx)
   std::uint64_t events = 0;            // events handed on
-  std::uint64_t malformed_posts = 0;   // bodies that were not a JSON array (400)
+  std::uint64_t malformed_posts = 0;   // bodies that were not a JSON array, or not HTTP (400)
   std::uint64_t oversized_posts = 0;   // bodies over max_body_bytes (413)
   std::uint64_t rejected_events = 0;   // array elements that were not events
 };
@@ -67,10 +67,13 @@ class Listener {
 
  private:
   boost::asio::awaitable<net::Response> handle(net::Request& request);
+  void refused_malformed(std::string_view why);
   ListenerOptions options_;
   EventsHandler handler_;
   ListenerStats stats_;
   std::uint64_t next_sequence_ = 1;
+  bool warned_malformed_ = false;  // each kind of refused POST is logged once, then only counted
+  bool warned_oversized_ = false;
   net::HttpServer server_;
 };
 

@@ -55,7 +55,8 @@ HttpSink::HttpSink(asio::any_io_executor executor, net::HttpUrl url, Millisecond
 
 asio::awaitable<Delivery> HttpSink::deliver(std::span<const telemetry::Event> batch) {
   if (batch.empty()) co_return Delivery{Outcome::delivered, 0, {}};
-  if (url_.scheme == "https") co_return Delivery{Outcome::retry_later, 0, "https not supported yet"};
+  if (url_.scheme == "https")
+    co_return Delivery{Outcome::retry_later, 0, "https not supported yet"};
 
   net::Request request{http::verb::post, url_.target, 11};
   request.set(http::field::content_type, "application/json");
@@ -66,8 +67,8 @@ asio::awaitable<Delivery> HttpSink::deliver(std::span<const telemetry::Event> ba
   if (!exchange.ok()) co_return Delivery{Outcome::retry_later, 0, exchange.error.message()};
   const unsigned status = exchange.response.result_int();
   const Outcome outcome = classify(status);
-  co_return Delivery{outcome, status,
-                     outcome == Outcome::delivered ? std::string() : excerpt(exchange.response.body())};
+  if (outcome == Outcome::delivered) co_return Delivery{outcome, status, {}};
+  co_return Delivery{outcome, status, excerpt(exchange.response.body())};
 }
 
 std::string HttpSink::describe() const {

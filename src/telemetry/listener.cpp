@@ -1,6 +1,9 @@
+#include "ltf/log.hpp"
 #include "ltf/telemetry.hpp"
 
 #include <boost/asio/ip/address_v4.hpp>
+
+#include <utility>
 
 namespace ltf::telemetry {
 
@@ -29,10 +32,24 @@ Listener::Listener(asio::any_io_executor executor, ListenerOptions options, Even
           // The server refuses these before any handler runs: an oversized body (Beast's parser
           // enforces the limit) or a request that is not HTTP at all. Either way Lambda's POST
           // was lost to us, so it is counted.
-          [this](http::status status, std::string_view) {
-            if (status == http::status::payload_too_large) ++stats_.oversized_posts;
-            else ++stats_.malformed_posts;
+          [this](http::status status, std::string_view why) {
+            if (status == http::status::payload_too_large) {
+              ++stats_.oversized_posts;
+              if (!std::exchange(warned_oversized_, true))
+                LTF_LOG(warning) << "refused a telemetry POST larger than "
+                                 << options_.max_body_bytes
+                                 << " bytes (413); further ones are only counted";
+            } else {
+              refused_malformed(why);
+            }
           }) {}
+
+void Listener::refused_malformed(std::string_view why) {
+  ++stats_.malformed_posts;
+  if (!std::exchange(warned_malformed_, true))
+    LTF_LOG(warning) << "refused a telemetry POST that is not a JSON array of events (" << why
+                     << "), answered 400; further ones are only counted";
+}
 
 boost::system::error_code Listener::start() {
   // 0.0.0.0 rather than loopback: Lambda reaches the listener as sandbox.localdomain.
@@ -58,7 +75,7 @@ asio::awaitable<net::Response> Listener::handle(net::Request& request) {
   std::vector<Event> events;
   const ParseOutcome outcome = parse_batch(request.body(), events);
   if (!outcome.error.empty()) {
-    ++stats_.malformed_posts;
+    refused_malformed(outcome.error);
     co_return reply(http::status::bad_request,
                     R"({"error":"the body must be a JSON array of telemetry events"})");
   }

@@ -19,34 +19,36 @@ bool is_json_whitespace(char c) { return c == ' ' || c == '\t' || c == '\n' || c
 // Why by hand: Boost.JSON's DOM keeps no source offsets, its basic_parser reports values but not
 // where they start or end, and serialising a parsed value again does not give back the bytes Lambda
 // sent (2598.0 becomes 2.598E3, escapes are normalised). So the boundaries are found here, and
-// only here, with the least a scanner needs: it tells strings (and their escapes) from structure
-// and counts nesting. It is only ever run on text that json::parse has already accepted as one
-// array, so it needs to recognise nothing else: no error handling, no comments, no numbers.
+// only here, with the least a scanner needs: it steps over strings and counts nesting. It is only
+// ever run on text that json::parse has already accepted as one array, so it needs to recognise
+// nothing else and check nothing: every string it enters is closed, every bracket is matched.
 std::vector<std::string_view> element_texts(std::string_view array) {
   std::vector<std::string_view> out;
   std::size_t depth = 0;
   std::size_t start = std::string_view::npos;  // where the current element began
-  bool in_string = false;
-  bool escaped = false;
   auto close_element = [&](std::size_t end) {
-    if (start == std::string_view::npos) return;  // "[]", or a separator with nothing before it
+    if (start == std::string_view::npos) return;  // "[]"
     while (end > start && is_json_whitespace(array[end - 1])) --end;
     out.push_back(array.substr(start, end - start));
     start = std::string_view::npos;
   };
   for (std::size_t i = 0; i < array.size(); ++i) {
     const char c = array[i];
-    if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
-      continue;
-    }
-    if (depth == 1 && start == std::string_view::npos && !is_json_whitespace(c) && c != ',' &&
-        c != ']')
+    if (depth == 1 && start == std::string_view::npos && !is_json_whitespace(c) && c != ']')
       start = i;
     switch (c) {
-      case '"': in_string = true; break;
+      case '"': {
+        // Jump to the closing quote: the first quote after this one that is not escaped, i.e.
+        // not preceded by an odd run of backslashes. (find() is memchr: strings are most of a
+        // body, and stepping through them a byte at a time costs as much as the parse itself.)
+        std::size_t backslashes = 0;
+        do {
+          i = array.find('"', i + 1);
+          backslashes = 0;
+          while (array[i - 1 - backslashes] == '\\') ++backslashes;
+        } while (backslashes % 2 == 1);
+        break;
+      }
       case '[':
       case '{': ++depth; break;
       case ']':

@@ -38,7 +38,8 @@ const std::vector<Event> batch{
     event(R"({"time":"2022-10-12T00:03:50.000Z","type":"function","record":"[INFO] Hello \"world\" ]"})"),
     event("{ \"time\" : \"2022-10-12T00:03:51.000Z\", \"type\":\"function\", \"record\":\"x\" }"),
 };
-const std::string expected_body = "[" + batch[0].raw + "," + batch[1].raw + "," + batch[2].raw + "]";
+const std::string expected_body =
+    "[" + batch[0].raw + "," + batch[1].raw + "," + batch[2].raw + "]";
 
 Response respond(http::status status, std::string body = {}) {
   Response response{status, 11};
@@ -169,7 +170,8 @@ TEST(HttpSink, ARefusedConnectionIsRetriedLater) {
   const auto delivery = ltf::test::run_until_done(io, sink.deliver(batch));
   EXPECT_EQ(delivery.outcome, Outcome::retry_later);
   EXPECT_EQ(delivery.status, 0u);
-  EXPECT_EQ(delivery.detail, asio::error::make_error_code(asio::error::connection_refused).message());
+  EXPECT_EQ(delivery.detail,
+            asio::error::make_error_code(asio::error::connection_refused).message());
 }
 
 // A peer that answers something that is not HTTP, then hangs up.
