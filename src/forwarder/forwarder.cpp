@@ -169,7 +169,9 @@ asio::awaitable<void> Session::on_shutdown(const lambda::ShutdownEvent& shutdown
   if (expect_runtime_done_)
     co_await tracker_.wait_reports(Clock::now() + (limit - Clock::now()) / 4);
   auto backoff = std::chrono::milliseconds(20);
-  while (policy_.flush_on_shutdown(buffer_.size()) && Clock::now() < limit) {
+  // A batch in flight is not in the buffer: keep going until it has been answered too, since a
+  // failed send puts it back.
+  while ((policy_.flush_on_shutdown(buffer_.size()) || dispatcher_.busy()) && Clock::now() < limit) {
     if (co_await flush_until(limit) == pipeline::FlushResult::drained) continue;
     co_await sleep_until(std::min(limit, Clock::now() + backoff));
     backoff = std::min(backoff * 2, std::chrono::milliseconds(200));
