@@ -264,6 +264,8 @@ class RecordingSink {
 
   // What arrived. Events are recorded only from requests answered 2xx: a refused batch is the
   // sender's to retry. Bodies may be gzip (Content-Encoding) and must be JSON arrays of events.
+  // A function event's line is its string record, or the `message` of an object record (or of a
+  // string record that is a JSON object, as JSON log format gives under schema 2022-07-01).
   std::uint64_t requests() const;           // every request read, whatever the answer
   std::uint64_t accepted_requests() const;  // answered 2xx
   std::uint64_t bytes() const;              // body bytes of accepted requests, as received

@@ -1,1 +1,338 @@
-int main() { return 0; }
+// fake-lambda: runs extension executables against the emulated Lambda, as Lambda would, and prints
+// what it saw. Exit codes are listed in usage().
+#include "launcher.hpp"
+#include "ltf/emulator.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+#include <algorithm>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+extern char** environ;
+
+namespace {
+
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+using namespace ltf::emulator;
+
+enum Exit : int {
+  completed = 0,
+  usage_error = 1,
+  emulator_error = 2,
+  init_failed = 3,
+  extension_failed = 4,
+};
+
+const char* usage() {
+  return R"(usage: fake-lambda [options] (--extension PATH ... | --extensions-dir DIR)
+
+Runs Lambda extensions as real processes against an emulated Lambda (Extensions API + Telemetry
+API on 127.0.0.1), drives Init -> N invocations -> Shutdown and prints what happened. Each
+executable's file name is its extension name and counts as external, as in /opt/extensions.
+
+Extensions
+  --extension PATH         run this executable (repeatable)
+  --extensions-dir DIR     run every non-directory entry of DIR, in lexical order
+  --env K=V                extra environment for the extensions (repeatable)
+  --verbose                echo the extensions' output to stderr
+
+Workload
+  --invocations N          invocations to run (default 10)
+  --lines K                function log lines per invocation (default 10)
+  --line-bytes B           bytes per function line (default 100)
+  --log-format text|json   function log format (default text)
+  --function-ms MS         how long the fake runtime works per invoke (default 1)
+  --idle-ms MS             frozen time between invocations (default 0)
+  --no-tracing             no X-Ray tracing in INVOKE and platform events
+  --seed N                 seed for the sink's failure draws (default 1)
+
+Limits
+  --timeout-ms MS          function timeout: INVOKE deadlineMs (default 3000)
+  --init-timeout-ms MS     Init limit (default 10000)
+  --shutdown-budget-ms MS  Shutdown phase (default 2000; 300 ms of it is the runtime's)
+  --no-freeze              do not SIGSTOP/SIGCONT the extensions between invocations
+  --port N                 serve the Runtime API on this port (default: any free port)
+
+Sink (a recording HTTP destination on 127.0.0.1)
+  --sink                   run it; DISPATCH_POST_URI points at it unless already set
+  --sink-down A-B          it refuses connections during invocations A..B (1-based, inclusive)
+  --sink-fail-rate P       it answers 503 to a fraction P of requests
+
+Output
+  --report FILE            write the full report as JSON
+
+Exit codes
+  0  the run completed (lost lines are reported, not an error)
+  1  bad command line
+  2  emulator error (cannot listen, interrupted, ...)
+  3  Init failed (an extension failed to launch or register in time, called init/error, crashed)
+  4  an extension failed after Init (crash, exit/error, or an invocation timed out)
+)";
+}
+
+struct Options {
+  Scenario scenario;
+  std::vector<std::string> paths;
+  std::vector<std::string> env;
+  bool verbose = false;
+  bool sink = false;
+  std::optional<std::pair<int, int>> sink_down;  // 1-based, inclusive
+  double sink_fail_rate = 0;
+  std::uint64_t seed = 1;
+  std::uint16_t port = 0;
+  std::string report_file;
+};
+
+[[noreturn]] void bad(const std::string& why) {
+  std::cerr << "fake-lambda: " << why << "\n\n" << usage();
+  std::exit(usage_error);
+}
+
+long long number(const std::string& flag, const std::string& text, long long low, long long high) {
+  try {
+    std::size_t used = 0;
+    const long long value = std::stoll(text, &used);
+    if (used != text.size() || value < low || value > high) throw std::out_of_range(text);
+    return value;
+  } catch (const std::exception&) {
+    bad(flag + " wants an integer from " + std::to_string(low) + " to " + std::to_string(high) +
+        ", not '" + text + "'");
+  }
+}
+
+std::vector<std::string> executables_in(const std::string& dir) {
+  std::error_code ec;
+  std::vector<std::string> out;
+  for (const auto& entry : fs::directory_iterator(dir, ec))
+    if (!entry.is_directory()) out.push_back(entry.path().string());
+  if (ec) bad("cannot list " + dir + ": " + ec.message());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  o.scenario.invocations = 10;
+  o.scenario.log_line_bytes = 100;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const auto& flag = args[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= args.size()) bad(flag + " needs a value");
+      return args[++i];
+    };
+    auto ms = [&](long long high) {
+      return std::chrono::milliseconds(number(flag, value(), 0, high));
+    };
+    if (flag == "--help" || flag == "-h") {
+      std::cout << usage();
+      std::exit(completed);
+    } else if (flag == "--extension") o.paths.push_back(value());
+    else if (flag == "--extensions-dir") for (auto& p : executables_in(value())) o.paths.push_back(p);
+    else if (flag == "--env") {
+      auto entry = value();
+      if (entry.find('=') == std::string::npos || entry.front() == '=') bad("--env wants K=V");
+      o.env.push_back(entry);
+    } else if (flag == "--verbose") o.verbose = true;
+    else if (flag == "--invocations") o.scenario.invocations = static_cast<int>(number(flag, value(), 0, 1000000));
+    else if (flag == "--lines") o.scenario.log_lines_per_invocation = static_cast<int>(number(flag, value(), 0, 1000000));
+    else if (flag == "--line-bytes") o.scenario.log_line_bytes = static_cast<std::size_t>(number(flag, value(), 0, 1 << 20));
+    else if (flag == "--log-format") {
+      const auto format = value();
+      if (format != "text" && format != "json") bad("--log-format is text or json");
+      o.scenario.log_format = format == "json" ? LogFormat::json : LogFormat::text;
+    } else if (flag == "--function-ms") o.scenario.function_duration = ms(900000);
+    else if (flag == "--idle-ms") o.scenario.idle_between_invocations = ms(3600000);
+    else if (flag == "--no-tracing") o.scenario.include_tracing = false;
+    else if (flag == "--seed") o.seed = static_cast<std::uint64_t>(number(flag, value(), 0, 1LL << 62));
+    else if (flag == "--timeout-ms") o.scenario.invoke_timeout = ms(900000);
+    else if (flag == "--init-timeout-ms") o.scenario.init_timeout = ms(900000);
+    else if (flag == "--shutdown-budget-ms") o.scenario.shutdown_budget = ms(600000);
+    else if (flag == "--no-freeze") o.scenario.freeze = false;
+    else if (flag == "--port") o.port = static_cast<std::uint16_t>(number(flag, value(), 0, 65535));
+    else if (flag == "--sink") o.sink = true;
+    else if (flag == "--sink-down") {
+      const auto range = value();
+      const auto dash = range.find('-');
+      if (dash == std::string::npos) bad("--sink-down wants A-B");
+      o.sink_down = {static_cast<int>(number(flag, range.substr(0, dash), 1, 1000000)),
+                     static_cast<int>(number(flag, range.substr(dash + 1), 1, 1000000))};
+      o.sink = true;
+    } else if (flag == "--sink-fail-rate") {
+      try {
+        o.sink_fail_rate = std::stod(value());
+      } catch (const std::exception&) {
+        bad("--sink-fail-rate wants a number from 0 to 1");
+      }
+      if (o.sink_fail_rate < 0 || o.sink_fail_rate > 1) bad("--sink-fail-rate wants 0..1");
+      o.sink = true;
+    } else if (flag == "--report") o.report_file = value();
+    else bad("unknown option " + flag);
+  }
+  if (o.paths.empty()) bad("no extension to run: give --extension or --extensions-dir");
+  o.scenario.runtime_shutdown_share =
+      std::min(o.scenario.runtime_shutdown_share, o.scenario.shutdown_budget);
+  for (const auto& path : o.paths)
+    o.scenario.external_extensions.push_back(fs::path(path).filename().string());
+  return o;
+}
+
+// The parent's environment, then Lambda's variables, then the caller's extras (later wins).
+std::vector<std::string> child_environment(const Options& o, const std::string& runtime_api,
+                                           const std::string& sink_url) {
+  std::vector<std::string> env;
+  for (char** entry = environ; *entry; ++entry) env.emplace_back(*entry);
+  const auto& s = o.scenario;
+  std::vector<std::string> lambda{"AWS_LAMBDA_RUNTIME_API=" + runtime_api,
+                                  "AWS_REGION=" + s.region,
+                                  "AWS_DEFAULT_REGION=" + s.region,
+                                  "AWS_LAMBDA_FUNCTION_NAME=" + s.function_name,
+                                  "AWS_LAMBDA_FUNCTION_VERSION=" + s.function_version,
+                                  "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=" + std::to_string(s.memory_mb)};
+  auto set = [&](const std::string& entry) {
+    const auto key = entry.substr(0, entry.find('=') + 1);
+    std::erase_if(env, [&](const std::string& e) { return e.rfind(key, 0) == 0; });
+    env.push_back(entry);
+  };
+  for (const auto& entry : lambda) set(entry);
+  auto user_set = [&](const std::string& key) {
+    return std::any_of(env.begin(), env.end(), [&](const auto& e) { return e.rfind(key + "=", 0) == 0; }) ||
+           std::any_of(o.env.begin(), o.env.end(), [&](const auto& e) { return e.rfind(key + "=", 0) == 0; });
+  };
+  if (!sink_url.empty() && !user_set("DISPATCH_POST_URI")) set("DISPATCH_POST_URI=" + sink_url);
+  for (const auto& entry : o.env) set(entry);
+  return env;
+}
+
+int exit_code_for(const Report& report) {
+  if (report.aborted) return emulator_error;
+  if (report.init_status != "success") return init_failed;
+  for (const auto& invocation : report.invocations)
+    if (invocation.status != "success") return extension_failed;
+  for (const auto& extension : report.extensions)
+    if (!extension.error_type.empty()) return extension_failed;
+  return completed;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto options = parse(argc, argv);
+  asio::io_context io(1);
+  FakeLambda lambda(io.get_executor(), options.scenario);
+  if (auto ec = lambda.listen(options.port)) {
+    std::cerr << "fake-lambda: cannot listen on 127.0.0.1:" << options.port << ": " << ec.message() << "\n";
+    return emulator_error;
+  }
+  std::optional<RecordingSink> sink;
+  if (options.sink) {
+    sink.emplace(io.get_executor(), options.seed);
+    if (auto ec = sink->listen()) {
+      std::cerr << "fake-lambda: the sink cannot listen: " << ec.message() << "\n";
+      return emulator_error;
+    }
+  }
+  const auto base_fault = options.sink_fail_rate > 0 ? SinkFault::fail_fraction(options.sink_fail_rate)
+                                                     : SinkFault::ok();
+  if (sink) sink->set_fault(base_fault);
+
+  Summary summary;
+  Launcher launcher(
+      io.get_executor(),
+      [&](const std::string& name, const std::string& line) {
+        if (options.verbose) std::cerr << "[" << name << "] " << line << "\n";
+        lambda.extension_log(name, line);
+      },
+      [&](const std::string& name, int status, const ProcessUsage& usage) {
+        summary.usage[name] = usage;
+        if (options.verbose) std::cerr << "fake-lambda: " << name << " ended with status " << status << "\n";
+        lambda.extension_exited(name, status);
+      });
+
+  const auto env = child_environment(options, lambda.runtime_api(), sink ? sink->url() : "");
+  lambda.on_init_start = [&] {
+    for (const auto& path : options.paths) {
+      const auto name = fs::path(path).filename().string();
+      if (auto why = launcher.spawn(name, path, env)) lambda.extension_launch_failed(name, *why);
+      else lambda.extension_launched(name);
+    }
+  };
+  lambda.on_freeze = [&] { launcher.signal_all(SIGSTOP); };
+  lambda.on_thaw = [&] { launcher.signal_all(SIGCONT); };
+  lambda.on_kill = [&](const std::string& name) { launcher.kill(name); };
+  lambda.on_invocation = [&](int index) {
+    if (!sink || !options.sink_down) return;
+    const int n = index + 1;
+    const bool down = n >= options.sink_down->first && n <= options.sink_down->second;
+    sink->set_fault(down ? SinkFault::refuse() : base_fault);
+  };
+
+  asio::signal_set interrupts(io, SIGINT, SIGTERM);
+  interrupts.async_wait([&](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    std::cerr << "fake-lambda: interrupted\n";
+    lambda.stop();
+    launcher.kill_all();
+  });
+
+  std::optional<Report> report;
+  std::string failure;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        report = co_await lambda.run();
+        launcher.kill_all();  // anyone left after the deadline (normally none)
+        co_await launcher.wait_until_all_reaped(std::chrono::seconds(2));
+        lambda.stop();
+        launcher.stop();
+        if (sink) sink->stop();
+        interrupts.cancel();
+      },
+      [&](std::exception_ptr e) {
+        if (!e) return;
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+          failure = ex.what();
+        }
+        lambda.stop();
+        launcher.kill_all();
+        launcher.stop();
+        if (sink) sink->stop();
+        interrupts.cancel();
+      });
+  io.run();
+
+  if (!report) {
+    std::cerr << "fake-lambda: the run failed: " << (failure.empty() ? "unknown error" : failure) << "\n";
+    return emulator_error;
+  }
+  summary.report = lambda.report();
+  if (sink) summary.sink = summarize(*sink, summary.report);
+  const auto& s = options.scenario;
+  std::cout << "fake-lambda: " << s.function_name << ", " << s.invocations << " invocations x "
+            << s.log_lines_per_invocation << " lines x " << s.log_line_bytes << " B ("
+            << (s.log_format == LogFormat::json ? "json" : "text") << "), freeze "
+            << (s.freeze ? "on" : "off") << ", runtime API " << lambda.runtime_api() << "\n"
+            << format_summary(summary);
+  if (!options.report_file.empty()) {
+    std::ofstream file(options.report_file);
+    file << boost::json::serialize(report_json(summary)) << "\n";
+    if (!file) {
+      std::cerr << "fake-lambda: cannot write " << options.report_file << "\n";
+      return emulator_error;
+    }
+  }
+  return exit_code_for(summary.report);
+}

@@ -85,16 +85,28 @@ std::optional<std::string> gunzip(const std::string& input) {
   return output;
 }
 
-// The line a function event carries: a string record, or the message of an object record.
+std::optional<std::string> message_of(const json::value& record) {
+  if (!record.is_object()) return std::nullopt;
+  const auto* message = record.get_object().if_contains("message");
+  if (message && message->is_string()) return std::string(message->get_string());
+  return std::nullopt;
+}
+
+// The line a function event carries: a string record, or the message of an object record. A
+// string that is itself a JSON log object (JSON log format under schema 2022-07-01) counts by
+// its message too.
 std::optional<std::string> line_of(const json::object& event) {
   const auto* record = event.if_contains("record");
   if (!record) return std::nullopt;
-  if (record->is_string()) return std::string(record->get_string());
-  if (record->is_object()) {
-    const auto* message = record->get_object().if_contains("message");
-    if (message && message->is_string()) return std::string(message->get_string());
+  if (record->is_string()) {
+    const auto& text = record->get_string();
+    if (!text.empty() && text.front() == '{') {
+      boost::system::error_code ec;
+      if (auto message = message_of(json::parse(text, ec)); message && !ec) return message;
+    }
+    return std::string(text);
   }
-  return std::nullopt;
+  return message_of(*record);
 }
 
 asio::awaitable<void> spoil(tcp::socket socket) {
@@ -328,16 +340,18 @@ asio::awaitable<bool> RecordingSink::wait_until(std::function<bool()> condition,
   co_return co_await changed->wait_until(std::move(condition), Clock::now() + limit);
 }
 
+// The conditions are named before the co_await: GCC 12 destroys a closure temporary inside a
+// co_await expression twice, which is fatal for one that owns a shared_ptr.
 asio::awaitable<bool> RecordingSink::wait_for_lines(std::uint64_t n, milliseconds limit) {
   auto core = core_;
-  co_return co_await core->changed->wait_until([core, n] { return core->lines >= n; },
-                                               Clock::now() + limit);
+  std::function<bool()> enough = [core, n] { return core->lines >= n; };
+  co_return co_await core->changed->wait_until(std::move(enough), Clock::now() + limit);
 }
 
 asio::awaitable<bool> RecordingSink::wait_for_requests(std::uint64_t n, milliseconds limit) {
   auto core = core_;
-  co_return co_await core->changed->wait_until([core, n] { return core->requests >= n; },
-                                               Clock::now() + limit);
+  std::function<bool()> enough = [core, n] { return core->requests >= n; };
+  co_return co_await core->changed->wait_until(std::move(enough), Clock::now() + limit);
 }
 
 }  // namespace ltf::emulator

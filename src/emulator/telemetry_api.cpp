@@ -50,7 +50,8 @@ net::Response FakeLambda::Core::on_subscribe(const net::Request& request) {
     subscriber->client = std::make_shared<net::HttpClient>(executor, "127.0.0.1",
                                                            std::to_string(wanted.port));
     extension.subscriber = std::move(subscriber);
-    for (const auto& event : init_events) enqueue(*extension.subscriber, event);
+    for (const auto& event : init_events)
+      if (extension.subscriber->wants(event.type)) enqueue(*extension.subscriber, event);
     start_delivery(*extension.subscriber);
   }
   auto& entry = report_of(extension);

@@ -1,0 +1,234 @@
+#include "launcher.hpp"
+
+#include "notifier.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <array>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace ltf::emulator {
+
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr std::size_t max_line_bytes = 256 * 1024;  // longer lines are cut, as a pipe reader must
+
+struct Child {
+  std::string name;
+  pid_t pid = -1;
+  bool alive = true;
+  int open_streams = 2;  // stdout, stderr still being read
+};
+
+int exit_code(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return -1;
+}
+
+double seconds(const timeval& t) {
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+}
+
+}  // namespace
+
+struct Launcher::State : std::enable_shared_from_this<Launcher::State> {
+  State(asio::any_io_executor ex, LineHandler l, ExitHandler e)
+      : executor(ex), signals(ex, SIGCHLD), changed(std::make_shared<Notifier>(ex)),
+        on_line(std::move(l)), on_exit(std::move(e)) {}
+
+  asio::any_io_executor executor;
+  asio::signal_set signals;
+  std::shared_ptr<Notifier> changed;
+  LineHandler on_line;
+  ExitHandler on_exit;
+  std::vector<std::shared_ptr<Child>> children;
+  std::vector<std::shared_ptr<asio::posix::stream_descriptor>> pipes;
+  bool stopped = false;
+
+  void reap_finished();
+};
+
+void Launcher::State::reap_finished() {
+  for (auto& child : children) {
+    if (!child->alive) continue;
+    int status = 0;
+    rusage usage{};
+    if (::wait4(child->pid, &status, WNOHANG, &usage) != child->pid) continue;
+    child->alive = false;
+    ProcessUsage summary;
+    summary.cpu_seconds = seconds(usage.ru_utime) + seconds(usage.ru_stime);
+    summary.peak_rss_kb = static_cast<std::uint64_t>(usage.ru_maxrss);  // Linux: kilobytes
+    if (on_exit) on_exit(child->name, exit_code(status), summary);
+    changed->notify();
+  }
+}
+
+namespace {
+
+asio::awaitable<void> reap(std::shared_ptr<Launcher::State> state) {
+  while (!state->stopped) {
+    auto [ec, signal] = co_await state->signals.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (ec) co_return;
+    state->reap_finished();
+  }
+}
+
+// Forwards each line of one of a child's output streams; a partial last line is forwarded at EOF.
+asio::awaitable<void> read_lines(std::shared_ptr<Launcher::State> state,
+                                 std::shared_ptr<Child> child,
+                                 std::shared_ptr<asio::posix::stream_descriptor> pipe) {
+  std::string pending;
+  std::array<char, 16 * 1024> chunk{};
+  for (;;) {
+    auto [ec, n] = co_await pipe->async_read_some(asio::buffer(chunk),
+                                                  asio::as_tuple(asio::use_awaitable));
+    if (ec) break;
+    pending.append(chunk.data(), n);
+    std::size_t start = 0;
+    for (auto end = pending.find('\n'); end != std::string::npos; end = pending.find('\n', start)) {
+      auto line = pending.substr(start, end - start);
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (state->on_line) state->on_line(child->name, line);
+      start = end + 1;
+    }
+    pending.erase(0, start);
+    if (pending.size() > max_line_bytes) {
+      if (state->on_line) state->on_line(child->name, pending);
+      pending.clear();
+    }
+  }
+  if (!pending.empty() && state->on_line) state->on_line(child->name, pending);
+  --child->open_streams;
+  state->changed->notify();
+}
+
+}  // namespace
+
+Launcher::Launcher(asio::any_io_executor executor, LineHandler on_line, ExitHandler on_exit)
+    : state_(std::make_shared<State>(std::move(executor), std::move(on_line), std::move(on_exit))) {
+  asio::co_spawn(state_->executor, reap(state_), asio::detached);
+}
+
+Launcher::~Launcher() {
+  kill_all();
+  stop();
+}
+
+std::optional<std::string> Launcher::spawn(const std::string& name, const std::string& path,
+                                           const std::vector<std::string>& environment) {
+  int out[2], err[2];
+  if (::pipe2(out, O_CLOEXEC) != 0) return std::string("pipe: ") + std::strerror(errno);
+  if (::pipe2(err, O_CLOEXEC) != 0) {
+    ::close(out[0]);
+    ::close(out[1]);
+    return std::string("pipe: ") + std::strerror(errno);
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, err[1], 2);
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  // Its own process group (so SIGSTOP/SIGKILL reach its children too), default signal handling
+  // and an empty mask, whatever this process did with its own.
+  sigset_t defaults, empty;
+  sigemptyset(&empty);
+  sigemptyset(&defaults);
+  for (int s : {SIGCHLD, SIGINT, SIGTERM, SIGPIPE, SIGHUP}) sigaddset(&defaults, s);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+                                            POSIX_SPAWN_SETSIGDEF);
+  posix_spawnattr_setpgroup(&attributes, 0);
+  posix_spawnattr_setsigmask(&attributes, &empty);
+  posix_spawnattr_setsigdefault(&attributes, &defaults);
+
+  std::vector<char*> argv{const_cast<char*>(path.c_str()), nullptr};
+  std::vector<char*> envp;
+  for (const auto& entry : environment) envp.push_back(const_cast<char*>(entry.c_str()));
+  envp.push_back(nullptr);
+  pid_t pid = -1;
+  const int result = ::posix_spawn(&pid, path.c_str(), &actions, &attributes, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attributes);
+  ::close(out[1]);
+  ::close(err[1]);
+  if (result != 0) {
+    ::close(out[0]);
+    ::close(err[0]);
+    return std::string(std::strerror(result));
+  }
+  auto child = std::make_shared<Child>();
+  child->name = name;
+  child->pid = pid;
+  state_->children.push_back(child);
+  for (int fd : {out[0], err[0]}) {
+    auto pipe = std::make_shared<asio::posix::stream_descriptor>(state_->executor, fd);
+    state_->pipes.push_back(pipe);
+    asio::co_spawn(state_->executor, read_lines(state_, child, pipe), asio::detached);
+  }
+  // A child that ended before the handler saw its SIGCHLD is reaped here.
+  state_->reap_finished();
+  return std::nullopt;
+}
+
+void Launcher::signal_all(int signal) {
+  for (auto& child : state_->children)
+    if (child->alive) ::kill(-child->pid, signal);
+}
+
+void Launcher::kill(const std::string& name) {
+  for (auto& child : state_->children)
+    if (child->alive && child->name == name) {
+      ::kill(-child->pid, SIGCONT);  // harmless if running; a stopped group must not linger
+      ::kill(-child->pid, SIGKILL);
+    }
+}
+
+void Launcher::kill_all() {
+  for (auto& child : state_->children) kill(child->name);
+}
+
+bool Launcher::any_alive() const {
+  for (const auto& child : state_->children)
+    if (child->alive) return true;
+  return false;
+}
+
+asio::awaitable<bool> Launcher::wait_until_all_reaped(std::chrono::milliseconds limit) {
+  auto state = state_;
+  // Named, not a temporary in the co_await: GCC 12 would destroy the closure twice.
+  std::function<bool()> all_done = [state] {
+    for (const auto& child : state->children)
+      if (child->alive || child->open_streams > 0) return false;
+    return true;
+  };
+  co_return co_await state->changed->wait_until(std::move(all_done),
+                                                std::chrono::steady_clock::now() + limit);
+}
+
+void Launcher::stop() {
+  auto& s = *state_;
+  if (s.stopped) return;
+  s.stopped = true;
+  boost::system::error_code ignored;
+  s.signals.cancel(ignored);
+  for (auto& pipe : s.pipes) pipe->close(ignored);
+  s.changed->notify();
+}
+
+}  // namespace ltf::emulator

@@ -1,0 +1,49 @@
+#pragma once
+// Runs extension executables the way Lambda does: each its own process (and process group, so a
+// freeze or a kill reaches whatever it started), stdin from /dev/null, stdout and stderr read back
+// line by line, reaped on SIGCHLD with its resource usage.
+
+#include "ltf/emulator.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ltf::emulator {
+
+class Launcher {
+ public:
+  using LineHandler = std::function<void(const std::string& name, const std::string& line)>;
+  using ExitHandler =
+      std::function<void(const std::string& name, int status, const ProcessUsage& usage)>;
+
+  // Installs the SIGCHLD handler at once, so no child's end can be missed.
+  Launcher(boost::asio::any_io_executor executor, LineHandler on_line, ExitHandler on_exit);
+  ~Launcher();
+  Launcher(const Launcher&) = delete;
+  Launcher& operator=(const Launcher&) = delete;
+
+  // Starts `path` as extension `name` with exactly `environment` ("K=V" entries). Returns why it
+  // could not be started, if it could not.
+  std::optional<std::string> spawn(const std::string& name, const std::string& path,
+                                   const std::vector<std::string>& environment);
+  void signal_all(int signal);            // SIGSTOP / SIGCONT every live child's group
+  void kill(const std::string& name);     // SIGKILL one child's group
+  void kill_all();
+  bool any_alive() const;
+  // Resumes once every child was reaped and its output read to the end, or after `limit`.
+  boost::asio::awaitable<bool> wait_until_all_reaped(std::chrono::milliseconds limit);
+  void stop();  // no more reaping or reading: lets the io_context run out of work
+
+  struct State;
+
+ private:
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace ltf::emulator
