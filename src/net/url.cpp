@@ -23,7 +23,7 @@ std::optional<HttpUrl> parse_http_url(std::string_view text, std::string* why) {
   out.port = url.has_port() ? std::string(url.port()) : (out.scheme == "https" ? "443" : "80");
   if (url.has_port() && url.port_number() == 0) return fail("port must be 1-65535");
   out.target = url.encoded_target();
-  if (out.target.empty() || out.target.front() != '/') out.target.insert(0, "/");
+  if (out.target.empty() || out.target.front() != '/') out.target = "/" + out.target;
   return out;
 }
 
