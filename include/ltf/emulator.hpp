@@ -40,6 +40,7 @@ struct Scenario {
   std::string account_id = "123456789012";
   std::string region = "us-east-1";
   int memory_mb = 128;
+  std::string initialization_type = "on-demand";  // or "provisioned-concurrency"
 
   // Names that register as external extensions (the files Lambda found in /opt/extensions). Any
   // other name registers as an internal extension (spec 1.1). Init waits for all of these.
@@ -59,6 +60,9 @@ struct Scenario {
   milliseconds runtime_init_duration{0};      // fake runtime bootstrap, after externals registered
   milliseconds shutdown_budget{2000};         // whole Shutdown phase
   milliseconds runtime_shutdown_share{300};   // SHUTDOWN deadlineMs = now + budget - this share
+  milliseconds idle_before_first_invocation{0};  // frozen time after Init (provisioned
+                                                  // concurrency: set this long and
+                                                  // initialization_type accordingly)
   milliseconds idle_between_invocations{0};   // frozen time between two invokes
   milliseconds idle_before_shutdown{0};       // frozen time between the last invoke and Shutdown
   bool freeze = true;  // between invokes: no telemetry delivery, on_freeze/on_thaw called
@@ -133,7 +137,7 @@ struct Report {
   std::string init_status = "success";  // success | error | timeout
   std::string init_error_type;          // e.g. Extension.InitError, Extension.Crash
   Micros init_duration{0};
-  std::vector<ExtensionReport> extensions;  // in registration order, then unregistered externals
+  std::vector<ExtensionReport> extensions;  // configured externals first, then as they appear
   std::vector<InvocationReport> invocations;  // those that ran
   std::string shutdown_reason;  // spindown | timeout | failure ("" if Shutdown never ran)
   Micros shutdown_duration{0};

@@ -155,6 +155,11 @@ struct FakeLambda::Core : std::enable_shared_from_this<FakeLambda::Core> {
   asio::awaitable<Report> run();
   asio::awaitable<bool> init_phase();
   asio::awaitable<bool> invoke_phase(int index);
+  void begin_invoke(int index);
+  asio::awaitable<void> fake_runtime();
+  asio::awaitable<bool> extensions_finish();
+  void end_invoke(bool in_time);
+  json::object traced(json::object record) const;  // adds the current invoke's tracing
   asio::awaitable<void> frozen_for(milliseconds idle);
   asio::awaitable<void> shutdown_phase(const std::string& reason);
   void freeze();

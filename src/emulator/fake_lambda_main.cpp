@@ -260,7 +260,8 @@ int main(int argc, char** argv) {
         lambda.extension_exited(name, status);
       });
 
-  const auto env = child_environment(options, lambda.runtime_api(), sink ? sink->url() : "");
+  const auto runtime_api = lambda.runtime_api();
+  const auto env = child_environment(options, runtime_api, sink ? sink->url() : "");
   lambda.on_init_start = [&] {
     for (const auto& path : options.paths) {
       const auto name = fs::path(path).filename().string();
@@ -324,7 +325,7 @@ int main(int argc, char** argv) {
   std::cout << "fake-lambda: " << s.function_name << ", " << s.invocations << " invocations x "
             << s.log_lines_per_invocation << " lines x " << s.log_line_bytes << " B ("
             << (s.log_format == LogFormat::json ? "json" : "text") << "), freeze "
-            << (s.freeze ? "on" : "off") << ", runtime API " << lambda.runtime_api() << "\n"
+            << (s.freeze ? "on" : "off") << ", runtime API " << runtime_api << "\n"
             << format_summary(summary);
   if (!options.report_file.empty()) {
     std::ofstream file(options.report_file);

@@ -143,6 +143,9 @@ std::optional<std::string> Launcher::spawn(const std::string& name, const std::s
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&actions, out[1], 1);
   posix_spawn_file_actions_adddup2(&actions, err[1], 2);
+  // Asio's sockets are not close-on-exec: a child holding a copy of a listening socket would keep
+  // a port "open" (connections queue and time out) after we closed it to refuse them.
+  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
   posix_spawnattr_t attributes;
   posix_spawnattr_init(&attributes);
   // Its own process group (so SIGSTOP/SIGKILL reach its children too), default signal handling

@@ -60,7 +60,7 @@ asio::awaitable<Report> FakeLambda::Core::run() {
   phase = Phase::init;
   for (auto& extension : extensions)
     if (!extension->launched) extension->launched_at = run_started;
-  emit(platform("platform.initStart", {{"initializationType", "on-demand"},
+  emit(platform("platform.initStart", {{"initializationType", scenario.initialization_type},
                                        {"phase", "init"},
                                        {"runtimeVersion", "fake-lambda.v1"},
                                        {"runtimeVersionArn", "arn:aws:lambda:" + scenario.region +
@@ -73,7 +73,8 @@ asio::awaitable<Report> FakeLambda::Core::run() {
 
   if (co_await init_phase()) {
     for (int i = 0; i < scenario.invocations && !stopping && !fatal_error; ++i) {
-      if (i > 0) co_await frozen_for(scenario.idle_between_invocations);
+      co_await frozen_for(i == 0 ? scenario.idle_before_first_invocation
+                                 : scenario.idle_between_invocations);
       if (stopping || fatal_error || !co_await invoke_phase(i)) break;
     }
     if (!stopping && !fatal_error) co_await frozen_for(scenario.idle_before_shutdown);
@@ -129,7 +130,7 @@ asio::awaitable<bool> FakeLambda::Core::init_phase() {
     return record;
   };
   emit(platform("platform.initRuntimeDone",
-                with_error({{"initializationType", "on-demand"},
+                with_error({{"initializationType", scenario.initialization_type},
                             {"phase", "init"},
                             {"status", status}})));
   for (const auto& e : extensions) {
@@ -141,7 +142,7 @@ asio::awaitable<bool> FakeLambda::Core::init_phase() {
     emit(platform("platform.extension", std::move(record)));
   }
   const auto duration = Clock::now() - run_started;
-  emit(platform("platform.initReport", with_error({{"initializationType", "on-demand"},
+  emit(platform("platform.initReport", with_error({{"initializationType", scenario.initialization_type},
                                                    {"phase", "init"},
                                                    {"status", status},
                                                    {"metrics", {{"durationMs", to_ms(duration)}}}})));
@@ -156,11 +157,29 @@ asio::awaitable<bool> FakeLambda::Core::init_phase() {
   co_return true;
 }
 
+// One invocation: the platform starts it, the runtime and the INVOKE-subscribers work, and it
+// ends when all of them are back in /next (or at deadlineMs). False when the sandbox must reset.
 asio::awaitable<bool> FakeLambda::Core::invoke_phase(int index) {
   if (owner && owner->on_invocation) owner->on_invocation(index);
   thaw();
   phase = Phase::invoke;
+  begin_invoke(index);
+  co_await fake_runtime();
+  if (stopping) co_return false;
+  const bool in_time = co_await extensions_finish();
+  if (stopping) co_return false;
+  end_invoke(in_time);
+  if (fatal_error) co_return false;
+  freeze();
+  co_return true;
+}
 
+json::object FakeLambda::Core::traced(json::object record) const {
+  if (invoke && invoke->tracing) record["tracing"] = *invoke->tracing;
+  return record;
+}
+
+void FakeLambda::Core::begin_invoke(int index) {
   CurrentInvoke current;
   current.index = index;
   current.request_id = random_uuid();
@@ -171,7 +190,7 @@ asio::awaitable<bool> FakeLambda::Core::invoke_phase(int index) {
   if (scenario.include_tracing) {
     const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(
         current.start_wall.time_since_epoch()).count();
-    char epoch_hex[16];
+    char epoch_hex[24];
     std::snprintf(epoch_hex, sizeof epoch_hex, "%08llx", static_cast<unsigned long long>(seconds));
     const auto span_id = random_hex(rng, 16);
     current.tracing = json::object{
@@ -185,66 +204,72 @@ asio::awaitable<bool> FakeLambda::Core::invoke_phase(int index) {
   entry.index = index;
   entry.request_id = current.request_id;
   report.invocations.push_back(entry);
-  auto traced = [&](json::object record) {
-    if (current.tracing) record["tracing"] = *current.tracing;
-    return record;
-  };
 
   emit(platform("platform.start", traced({{"requestId", current.request_id},
                                           {"version", scenario.function_version}})));
-  const auto invoke_json = invoke_event(current);
+  // Extensions are released first, then the runtime, as the RIE does.
+  const auto event = invoke_event(current);
   for (auto& e : extensions) {
     if (e->registered && e->wants_invoke && e->alive() && !e->failed) {
-      e->pending_event = invoke_json;
+      e->pending_event = event;
       e->busy = true;
     }
   }
   notify();
+}
 
-  // The fake runtime: writes its lines, works, responds and asks for the next invocation.
+// The fake runtime writes its lines, works for function_duration, responds and asks for the next
+// invocation: that is when platform.runtimeDone is generated.
+asio::awaitable<void> FakeLambda::Core::fake_runtime() {
+  auto& current = *invoke;
   emit_function_lines(current);
   co_await changed->wait_until([&] { return stopping || fatal_error.has_value(); },
                                std::min(current.deadline, current.start + scenario.function_duration));
-  if (stopping) co_return false;
-  const bool runtime_timed_out = scenario.function_duration >= scenario.invoke_timeout;
-  const auto runtime_done_at = Clock::now();
-  const auto runtime_done_wall = WallClock::now();
-  invoke->runtime_done_at = runtime_done_at;
-  const auto runtime_ms = to_ms(runtime_done_at - current.start);
-  json::object runtime_done = traced({
-      {"requestId", current.request_id},
-      {"status", runtime_timed_out ? "timeout" : "success"},
-      {"metrics", {{"durationMs", runtime_ms}, {"producedBytes", 2}}},
-      {"spans", json::array{span("responseLatency", current.start_wall, runtime_ms),
-                            span("responseDuration", runtime_done_wall, 0.0),
-                            span("runtimeOverhead", runtime_done_wall, 0.0)}}});
-  Event done = platform("platform.runtimeDone", std::move(runtime_done));
+  if (stopping) co_return;
+  const bool timed_out = scenario.function_duration >= scenario.invoke_timeout;
+  current.runtime_done_at = Clock::now();
+  const auto done_wall = WallClock::now();
+  const auto runtime_ms = to_ms(*current.runtime_done_at - current.start);
+  Event done = platform(
+      "platform.runtimeDone",
+      traced({{"requestId", current.request_id},
+              {"status", timed_out ? "timeout" : "success"},
+              {"metrics", {{"durationMs", runtime_ms}, {"producedBytes", 2}}},
+              {"spans", json::array{span("responseLatency", current.start_wall, runtime_ms),
+                                    span("responseDuration", done_wall, 0.0),
+                                    span("runtimeOverhead", done_wall, 0.0)}}}));
   done.request_id = current.request_id;
   emit(std::move(done));
+}
 
-  // The invoke ends when every INVOKE-subscriber is back in /next, or at deadlineMs.
-  auto extensions_done = [&] {
+// True when every INVOKE-subscriber was back in /next before deadlineMs.
+asio::awaitable<bool> FakeLambda::Core::extensions_finish() {
+  auto all_back = [&] {
     for (const auto& e : extensions)
       if (e->busy && e->alive()) return false;
     return true;
   };
-  const bool in_time = co_await changed->wait_until(
-      [&] { return stopping || fatal_error.has_value() || extensions_done(); }, current.deadline);
-  if (stopping) co_return false;
+  co_return co_await changed->wait_until(
+      [&] { return stopping || fatal_error.has_value() || all_back(); }, invoke->deadline);
+}
+
+void FakeLambda::Core::end_invoke(bool in_time) {
+  auto& current = *invoke;
   auto& result = report.invocations.back();
   const auto end = Clock::now();
-  if (runtime_timed_out || !in_time) {
+  const auto runtime_done_at = current.runtime_done_at.value_or(end);
+  if (scenario.function_duration >= scenario.invoke_timeout || !in_time) {
     result.timed_out = true;
     result.status = "timeout";
     if (!fatal_error)
-      fail(sandbox_timeout, "invocation " + std::to_string(index) + " timed out after " +
+      fail(sandbox_timeout, "invocation " + std::to_string(current.index) + " timed out after " +
                                 std::to_string(scenario.invoke_timeout.count()) + " ms");
   } else if (fatal_error) {
     result.status = "error";
   }
   result.duration = std::chrono::duration_cast<Micros>(end - current.start);
   result.post_runtime = std::chrono::duration_cast<Micros>(end - runtime_done_at);
-  if (in_time && !fatal_error) {
+  if (result.status == "success") {
     Micros last{0};
     for (const auto& timing : result.extensions) {
       if (timing.after_runtime_done) last = std::max(last, *timing.after_runtime_done);
@@ -256,23 +281,23 @@ asio::awaitable<bool> FakeLambda::Core::invoke_phase(int index) {
     result.post_runtime = last;
   }
 
+  // Generated now, after every extension's /next: delivered at the next thaw or in Shutdown.
   const double duration_ms = to_ms(end - current.start);
   json::object metrics{{"durationMs", duration_ms},
                        {"billedDurationMs", static_cast<std::int64_t>(std::ceil(duration_ms))},
                        {"memorySizeMB", scenario.memory_mb},
                        {"maxMemoryUsedMB", std::min(scenario.memory_mb, 48)}};
-  if (index == 0) metrics["initDurationMs"] = to_ms(report.init_duration);
-  json::object record = traced({{"requestId", current.request_id},
-                                {"status", result.status},
-                                {"metrics", std::move(metrics)},
-                                {"spans", json::array{span("extensionOverhead", runtime_done_wall,
-                                                           to_ms(end - runtime_done_at))}}});
+  if (current.index == 0) metrics["initDurationMs"] = to_ms(report.init_duration);
+  json::object record = traced(
+      {{"requestId", current.request_id},
+       {"status", result.status},
+       {"metrics", std::move(metrics)},
+       {"spans", json::array{span("extensionOverhead", current.start_wall +
+                                                           (runtime_done_at - current.start),
+                                  to_ms(end - runtime_done_at))}}});
   if (result.status == "error") record["errorType"] = *fatal_error;
   emit(platform("platform.report", std::move(record)));
   invoke.reset();
-  if (fatal_error) co_return false;
-  freeze();
-  co_return true;
 }
 
 asio::awaitable<void> FakeLambda::Core::shutdown_phase(const std::string& reason) {

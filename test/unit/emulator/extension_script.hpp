@@ -13,7 +13,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <string>
+#include <string_view>
 
 // ASSERT_* returns, which a coroutine may not do: this one co_returns.
 #define CO_ASSERT_EQ(a, b)  \
@@ -145,6 +147,29 @@ inline std::vector<json::object> events_received(const RecordingSink& sink) {
     for (const auto& event : batch.as_array()) out.push_back(event.as_object());
   }
   return out;
+}
+
+// Shape checks by hand: std::regex trips GCC 12's -O2 maybe-uninitialized false positive.
+inline bool matches(std::string_view text, std::string_view pattern) {
+  // pattern: 'h' hex digit, 'd' decimal digit, anything else literal
+  if (text.size() != pattern.size()) return false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    const bool ok = pattern[i] == 'h'   ? (std::isdigit(static_cast<unsigned char>(c)) || (c >= 'a' && c <= 'f'))
+                    : pattern[i] == 'd' ? std::isdigit(static_cast<unsigned char>(c)) != 0
+                                        : c == pattern[i];
+    if (!ok) return false;
+  }
+  return true;
+}
+
+inline bool is_uuid_v4(std::string_view text) {
+  return matches(text, "hhhhhhhh-hhhh-4hhh-hhhh-hhhhhhhhhhhh") &&
+         std::string_view("89ab").find(text[19]) != std::string_view::npos;
+}
+
+inline bool is_utc_millis(std::string_view text) {
+  return matches(text, "dddd-dd-ddTdd:dd:dd.dddZ");
 }
 
 inline std::int64_t epoch_ms_now() {

@@ -8,7 +8,6 @@
 #include <boost/asio/io_context.hpp>
 #include <gtest/gtest.h>
 
-#include <regex>
 
 namespace ltf::emulator {
 namespace {
@@ -174,10 +173,9 @@ TEST_F(TelemetryApi, ColdStartAndOneInvokeArriveInLambdaOrder) {
     EXPECT_TRUE(report.extension("ext")->exited_before_deadline);
   }());
   std::vector<std::string> types;
-  const std::regex utc_ms(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)");
   for (const auto& event : events_received(listener)) {
     types.push_back(type_of(event));
-    EXPECT_TRUE(std::regex_match(std::string(event.at("time").as_string()), utc_ms));
+    EXPECT_TRUE(emutest::is_utc_millis(event.at("time").as_string()));
   }
   EXPECT_EQ(types, (std::vector<std::string>{
                        "platform.initStart", "platform.telemetrySubscription",
