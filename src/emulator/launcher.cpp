@@ -30,7 +30,8 @@ constexpr std::size_t max_line_bytes = 256 * 1024;  // longer lines are cut, as 
 struct Child {
   std::string name;
   pid_t pid = -1;
-  bool alive = true;
+  bool alive = true;    // until its exit was announced
+  bool reaped = false;  // waited for: the pid is no longer ours
   int open_streams = 2;  // stdout, stderr still being read
 };
 
@@ -63,22 +64,39 @@ struct Launcher::State : std::enable_shared_from_this<Launcher::State> {
   void reap_finished();
 };
 
+namespace {
+asio::awaitable<void> announce_exit(std::shared_ptr<Launcher::State> state,
+                                    std::shared_ptr<Child> child, int status, ProcessUsage usage);
+}  // namespace
+
 void Launcher::State::reap_finished() {
   for (auto& child : children) {
-    if (!child->alive) continue;
+    if (!child->alive || child->reaped) continue;
     int status = 0;
     rusage usage{};
     if (::wait4(child->pid, &status, WNOHANG, &usage) != child->pid) continue;
-    child->alive = false;
+    child->reaped = true;  // its pid may be reused from now on: never signal it again
     ProcessUsage summary;
     summary.cpu_seconds = seconds(usage.ru_utime) + seconds(usage.ru_stime);
     summary.peak_rss_kb = static_cast<std::uint64_t>(usage.ru_maxrss);  // Linux: kilobytes
-    if (on_exit) on_exit(child->name, exit_code(status), summary);
-    changed->notify();
+    asio::co_spawn(executor, announce_exit(shared_from_this(), child, exit_code(status), summary),
+                   asio::detached);
   }
 }
 
 namespace {
+
+// The exit is told once the child's last lines were read, so that everything it wrote reaches
+// Lambda before its end does; a grandchild keeping the pipes open delays that only briefly.
+asio::awaitable<void> announce_exit(std::shared_ptr<Launcher::State> state,
+                                    std::shared_ptr<Child> child, int status, ProcessUsage usage) {
+  std::function<bool()> drained = [child] { return child->open_streams == 0; };
+  co_await state->changed->wait_until(std::move(drained),
+                                      std::chrono::steady_clock::now() + std::chrono::milliseconds(200));
+  child->alive = false;
+  if (state->on_exit) state->on_exit(child->name, status, usage);
+  state->changed->notify();
+}
 
 asio::awaitable<void> reap(std::shared_ptr<Launcher::State> state) {
   while (!state->stopped) {
@@ -191,12 +209,12 @@ std::optional<std::string> Launcher::spawn(const std::string& name, const std::s
 
 void Launcher::signal_all(int signal) {
   for (auto& child : state_->children)
-    if (child->alive) ::kill(-child->pid, signal);
+    if (!child->reaped) ::kill(-child->pid, signal);
 }
 
 void Launcher::kill(const std::string& name) {
   for (auto& child : state_->children)
-    if (child->alive && child->name == name) {
+    if (!child->reaped && child->name == name) {
       ::kill(-child->pid, SIGCONT);  // harmless if running; a stopped group must not linger
       ::kill(-child->pid, SIGKILL);
     }
