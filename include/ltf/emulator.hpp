@@ -162,6 +162,21 @@ const char* to_string(Phase);
 
 // ---------------------------------------------------------------------------------------------
 // The fake Lambda
+//
+// Where it knowingly simplifies the real service:
+// - A reset (invoke timeout, extension crash, init/exit error, Init failure) ends the run: Shutdown
+//   with reason "timeout" or "failure", and no re-Init ("suppressed init") afterwards.
+// - The fake runtime writes its K lines at invoke start, then works for function_duration; its
+//   response is instant (producedBytes 2).
+// - platform.initRuntimeDone, the platform.extension events and initReport are all emitted at the
+//   end of Init, as the RIE does.
+// - TCP destinations are refused (400); the Logs API answers 202 Logs.NotSupported (400 to an
+//   extension already subscribed to the Telemetry API).
+// - An extension that called init/error or exit/error is not killed at Shutdown's start: it gets
+//   until the deadline to exit. A second /event/next while one is parked is 403
+//   Extension.InvalidExtensionState, as is /event/next after SHUTDOWN was delivered.
+// - Backlog overflow drops function/extension records only (platform events are always kept) and
+//   announces them with one platform.logsDropped ahead of the next batch.
 
 class FakeLambda {
  public:
