@@ -69,6 +69,9 @@ struct Scenario {
 
   // Telemetry API behaviour.
   bool duplicate_subscribe_ok = true;  // a second subscribe: 200 and replaces (else 500)
+  // schemaVersions the Telemetry API accepts; others get 400 ValidationError. Lambda Managed
+  // Instances accept only {"2025-01-29"}.
+  std::vector<std::string> schema_versions{"2022-07-01", "2022-12-13", "2025-01-29"};
   std::size_t subscriber_backlog_events = 20000;  // per subscriber; logs beyond it are dropped
                                                   // and reported with platform.logsDropped
   milliseconds delivery_timeout{5000};            // one POST to a listener (frozen time excluded)

@@ -13,8 +13,6 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr std::array<std::string_view, 3> schema_versions{"2022-07-01", "2022-12-13",
-                                                         "2025-01-29"};
 constexpr std::array<std::string_view, 3> stream_types{"platform", "function", "extension"};
 
 template <std::size_t N>
@@ -134,7 +132,8 @@ void check_buffering(const json::object& body, SubscriptionRequest& out,
 
 }  // namespace
 
-SubscriptionParse parse_subscription(std::string_view text) {
+SubscriptionParse parse_subscription(std::string_view text,
+                                     const std::vector<std::string>& schema_versions) {
   boost::system::error_code ec;
   auto parsed = json::parse(text, ec);
   if (ec || !parsed.is_object())
@@ -145,8 +144,12 @@ SubscriptionParse parse_subscription(std::string_view text) {
 
   const auto* schema = body.if_contains("schemaVersion");
   if (!schema || !schema->is_string()) problems.emplace_back("schemaVersion is required");
-  else if (!one_of(schema_versions, schema->get_string()))
-    problems.emplace_back("schemaVersion must be one of 2022-07-01, 2022-12-13, 2025-01-29");
+  else if (std::find(schema_versions.begin(), schema_versions.end(), schema->get_string()) ==
+           schema_versions.end()) {
+    std::string accepted;
+    for (const auto& v : schema_versions) accepted += (accepted.empty() ? "" : ", ") + v;
+    problems.emplace_back("schemaVersion must be one of " + accepted);
+  }
   else out.schema_version = std::string(schema->get_string());
 
   check_types(body, out, problems);

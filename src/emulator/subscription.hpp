@@ -30,6 +30,8 @@ struct SubscriptionRequest {
 };
 
 using SubscriptionParse = std::variant<SubscriptionRequest, std::vector<std::string>>;
-SubscriptionParse parse_subscription(std::string_view body);
+// `schema_versions`: the schemaVersions this Lambda accepts.
+SubscriptionParse parse_subscription(std::string_view body,
+                                     const std::vector<std::string>& schema_versions);
 
 }  // namespace ltf::emulator

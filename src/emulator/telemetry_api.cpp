@@ -26,7 +26,7 @@ net::Response FakeLambda::Core::on_subscribe(const net::Request& request) {
   if (subscriptions_closed)
     return api_error(request, 403, "Telemetry.SubscriptionClosed",
                      "Telemetry API subscription is closed", &extension);
-  auto parsed = parse_subscription(request.body());
+  auto parsed = parse_subscription(request.body(), scenario.schema_versions);
   if (auto* problems = std::get_if<std::vector<std::string>>(&parsed))
     return api_error(request, 400, "ValidationError", join(*problems, "; "), &extension);
   auto& wanted = std::get<SubscriptionRequest>(parsed);

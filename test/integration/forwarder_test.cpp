@@ -198,6 +198,17 @@ TEST(Forwarder, BadConfigurationIsReportedThroughInitError) {
   EXPECT_NE(outcome.report.init_status, "success");
 }
 
+TEST(Forwarder, SubscriptionRefusedIsReportedAsAnInitError) {
+  Harness h;
+  // A Lambda that accepts only the Managed Instances schema answers our 2022-12-13 with 400.
+  h.scenario.schema_versions = {"2025-01-29"};
+  auto outcome = h.run();
+  EXPECT_EQ(outcome.exit_code, ltf::exit_init_failed);
+  EXPECT_EQ(outcome.report.api_errors_of_type("ValidationError"), 1u);
+  EXPECT_EQ(forwarder_report(outcome.report).error_type, "Extension.SubscriptionFailed");
+  EXPECT_NE(outcome.report.init_status, "success");
+}
+
 TEST(Forwarder, RegistrationRefusedExitsNonZero) {
   Harness h;
   // Lambda knows no external extension by our name: we register as an internal one, and an
