@@ -28,6 +28,14 @@ const ltf::emulator::ExtensionReport& forwarder_report(const ltf::emulator::Repo
   return ext ? *ext : none;
 }
 
+// The sink fails with `fault` from invocation `from` until invocation `until` begins.
+void fail_sink_between(Harness& h, int from, int until, SinkFault fault) {
+  h.before_invocation = [&h, from, until, fault](int index) {
+    if (index == from) h.sink.set_fault(fault);
+    if (index == until) h.sink.set_fault(SinkFault::ok());
+  };
+}
+
 void expect_nothing_lost(const Harness& h, const ltf::emulator::Report& report) {
   auto lines = h.sink.account(report.function_lines);
   EXPECT_EQ(lines.produced, report.function_lines.size());
@@ -127,10 +135,7 @@ TEST(Forwarder, MalformedAndOversizedBatchesAreRefusedAndNothingElseIsLost) {
 TEST(Forwarder, SinkDownForSomeInvocationsNeverBlocksThemAndLosesNothingBuffered) {
   Harness h;
   h.scenario.invocations = 12;
-  h.before_invocation = [&](int index) {
-    if (index == 3) h.sink.set_fault(SinkFault::refuse());
-    if (index == 8) h.sink.set_fault(SinkFault::ok());
-  };
+  fail_sink_between(h, 3, 8, SinkFault::refuse());
   auto outcome = h.run();
   EXPECT_EQ(outcome.report.timed_out_invocations(), 0u);
   EXPECT_EQ(outcome.exit_code, 0);
@@ -140,10 +145,7 @@ TEST(Forwarder, SinkDownForSomeInvocationsNeverBlocksThemAndLosesNothingBuffered
 TEST(Forwarder, SinkAnswering5xxKeepsTheEventsForTheNextFlush) {
   Harness h;
   h.scenario.invocations = 8;
-  h.before_invocation = [&](int index) {
-    if (index == 2) h.sink.set_fault(SinkFault::status_code(503));
-    if (index == 5) h.sink.set_fault(SinkFault::ok());
-  };
+  fail_sink_between(h, 2, 5, SinkFault::status_code(503));
   auto outcome = h.run();
   EXPECT_EQ(outcome.report.timed_out_invocations(), 0u);
   EXPECT_GT(h.sink.requests(), h.sink.accepted_requests());  // the 503s really happened
@@ -156,10 +158,7 @@ TEST(Forwarder, HangingSinkCostsEachInvocationAtMostTheFlushBudget) {
   h.scenario.invoke_timeout = std::chrono::milliseconds(3000);
   h.env["LTF_SINK_TIMEOUT_MS"] = "300";
   h.env["LTF_FLUSH_BUDGET_MS"] = "50";
-  h.before_invocation = [&](int index) {
-    if (index == 1) h.sink.set_fault(SinkFault::hang());
-    if (index == 4) h.sink.set_fault(SinkFault::ok());
-  };
+  fail_sink_between(h, 1, 4, SinkFault::hang());
   auto outcome = h.run();
   EXPECT_EQ(outcome.report.timed_out_invocations(), 0u);
   EXPECT_TRUE(forwarder_report(outcome.report).exited_before_deadline);
@@ -170,10 +169,7 @@ TEST(Forwarder, HangingSinkCostsEachInvocationAtMostTheFlushBudget) {
 TEST(Forwarder, SinkAnsweringGarbageIsRetriedLater) {
   Harness h;
   h.scenario.invocations = 5;
-  h.before_invocation = [&](int index) {
-    if (index == 1) h.sink.set_fault(SinkFault::garbage());
-    if (index == 3) h.sink.set_fault(SinkFault::ok());
-  };
+  fail_sink_between(h, 1, 3, SinkFault::garbage());
   auto outcome = h.run();
   EXPECT_EQ(outcome.report.timed_out_invocations(), 0u);
   expect_nothing_lost(h, outcome.report);
