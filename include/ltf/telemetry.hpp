@@ -22,7 +22,8 @@ struct Event {
   std::string type;        // envelope "type": "platform.start", "function", ...
   std::string time;        // envelope "time"
   std::string request_id;  // record.requestId, for platform events that carry one
-  std::uint64_t sequence = 0;  // order of arrival in this process, assigned by the listener
+  std::string id;          // stable event id (see event_id()), set when the event is accepted
+  std::uint64_t sequence = 0;  // order of arrival in this sandbox, assigned by the listener
 
   Category category() const;
   // What this event costs in memory, for the buffer's byte budget.
@@ -55,6 +56,21 @@ struct ListenerStats {
 
 // Receives the events of one accepted POST, already stamped with their sequence numbers.
 using EventsHandler = std::function<void(std::vector<Event>&&)>;
+
+// Who produced the events: part of every event id, so ids differ across functions and regions.
+struct FunctionIdentity {
+  std::string region;            // AWS_REGION
+  std::string function_name;     // from the register response
+  std::string function_version;
+};
+
+// The deterministic event id: the first 32 hex digits of SHA-256 over region, function name and
+// version, type, time, the raw JSON and `ordinal`, newline-separated. A Telemetry API redelivery
+// repeats the same bytes, so it gets the same id and a backend can drop it.
+std::string event_id(const FunctionIdentity& function, const Event& event, std::size_t ordinal);
+// Sets `id` on the events of one POST; `ordinal` counts byte-identical events within it, so two
+// identical log lines in one millisecond stay distinct.
+void assign_event_ids(const FunctionIdentity& function, std::vector<Event>& events);
 
 class Listener {
  public:

@@ -14,7 +14,7 @@ Category Event::category() const {
 std::size_t Event::footprint() const {
   // The object itself plus the text it holds. Sizes rather than capacities, so that the buffer's
   // accounting is the same for an event wherever it was copied or moved to.
-  return sizeof(Event) + raw.size() + type.size() + time.size() + request_id.size();
+  return sizeof(Event) + raw.size() + type.size() + time.size() + request_id.size() + id.size();
 }
 
 }  // namespace ltf::telemetry

@@ -1,0 +1,74 @@
+#pragma once
+// Part of the pipeline: undelivered events kept on disk when the memory budget is spent. Segment
+// files of checksummed, append-only records under one directory (in /tmp, which Lambda keeps
+// across resets of the sandbox). What a crashed or killed process spilled is found and sent first
+// by the next process in the same sandbox. A torn or corrupt record is skipped and counted, never
+// trusted. Synchronous POSIX file I/O on the one thread: appends are small and /tmp is local.
+
+#include "ltf/telemetry.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <span>
+#include <string>
+#include <system_error>
+#include <vector>
+
+namespace ltf::pipeline {
+
+struct SpillStats {
+  std::uint64_t spilled_events = 0;    // appended
+  std::uint64_t recovered_events = 0;  // found in segments an earlier process left (counted as read)
+  std::uint64_t corrupt_records = 0;   // torn or failing their checksum: skipped
+  std::uint64_t refused_events = 0;    // did not fit in max_bytes: the caller sheds them
+};
+
+// Where a batch taken from disk came from, so that it can be acknowledged or given back.
+struct SpillCursor {
+  std::uint64_t segment = 0;
+  std::uint64_t begin = 0;  // offset of the batch's first record
+  std::uint64_t end = 0;    // offset just past its last record
+};
+
+class SpillStore {
+ public:
+  // `max_bytes` bounds the files' total size on disk; `segment_bytes` is where a new file starts.
+  SpillStore(std::filesystem::path directory, std::uint64_t max_bytes,
+             std::uint64_t segment_bytes = 1024 * 1024);
+  ~SpillStore();
+  SpillStore(const SpillStore&) = delete;
+  SpillStore& operator=(const SpillStore&) = delete;
+
+  // Creates the directory if needed and finds segments left by an earlier process (they are read
+  // first, oldest first). New appends always go to a new segment, never after a possibly torn tail.
+  std::error_code open();
+
+  // Appends events in order (every field of telemetry::Event is kept). Returns how many of them,
+  // from the front, were written; the rest did not fit in max_bytes.
+  std::size_t append(std::span<const telemetry::Event> events);
+
+  // The oldest events on disk, as many as fit in `max_batch_bytes` of raw JSON (at least one when
+  // not empty), with the cursor that acknowledges or restores them. Taking again without an
+  // acknowledgement or a restore in between continues after the batch already taken.
+  std::vector<telemetry::Event> take(std::uint64_t max_batch_bytes, SpillCursor& cursor);
+  // The batch was delivered: it will not be read again (a segment whose every record is
+  // acknowledged is deleted).
+  void acknowledge(const SpillCursor& cursor);
+  // The batch was not delivered: it will be read again first.
+  void restore(const SpillCursor& cursor);
+
+  bool empty() const;             // nothing left to take
+  std::uint64_t bytes() const;    // on disk now
+  std::uint64_t events() const;   // records not yet acknowledged (an estimate for recovered files
+                                  // until they are read)
+  const SpillStats& stats() const;
+  const std::filesystem::path& directory() const;
+
+  struct State;  // defined in src/pipeline/spill_store.cpp
+
+ private:
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace ltf::pipeline
