@@ -50,10 +50,12 @@ std::string join(const std::vector<std::string>& items) {
 // coroutines it spawns, so a send still in flight when run() returns finds its objects alive.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(asio::any_io_executor executor, Config config, lambda::ExtensionsClient& client)
+  Session(asio::any_io_executor executor, Config config, lambda::ExtensionsClient& client,
+          telemetry::FunctionIdentity function)
       : executor_(executor),
         config_(std::move(config)),
         client_(client),
+        function_(std::move(function)),
         buffer_(config_.buffer_max_bytes),
         sink_(sinks::make_sink(executor, config_)),
         dispatcher_(executor, buffer_, *sink_, config_.dispatch_max_batch_bytes),
@@ -79,6 +81,7 @@ class Session : public std::enable_shared_from_this<Session> {
   asio::any_io_executor executor_;
   Config config_;
   lambda::ExtensionsClient& client_;
+  telemetry::FunctionIdentity function_;
   pipeline::Buffer buffer_;
   std::unique_ptr<sinks::Sink> sink_;
   pipeline::Dispatcher dispatcher_;
@@ -91,6 +94,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
 void Session::accept(std::vector<telemetry::Event>&& events) {
   received_ += events.size();
+  telemetry::assign_event_ids(function_, events);
   tracker_.observe(events);
   buffer_.push(std::move(events));
   // A busy function can fill a batch long before its invocation ends: send it in the background
@@ -238,7 +242,10 @@ asio::awaitable<int> Forwarder::run() {
     co_return exit_init_failed;
   }
 
-  auto session = std::make_shared<Session>(executor_, std::get<Config>(std::move(loaded)), client);
+  auto config = std::get<Config>(std::move(loaded));
+  const auto& who = std::get<lambda::Registration>(registered);
+  telemetry::FunctionIdentity function{config.region, who.function_name, who.function_version};
+  auto session = std::make_shared<Session>(executor_, std::move(config), client, std::move(function));
   if (!co_await session->start()) co_return exit_init_failed;
   co_return co_await session->lifecycle();
 }
