@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -29,6 +30,7 @@ struct SpillCursor {
   std::uint64_t segment = 0;
   std::uint64_t begin = 0;  // offset of the batch's first record
   std::uint64_t end = 0;    // offset just past its last record
+  std::uint64_t events = 0;  // records in the batch, so that events() stays exact
 };
 
 class SpillStore {
