@@ -6,9 +6,10 @@ set -euo pipefail
 packages=(
   g++ cmake ninja-build ccache pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-log1.81-dev libboost-url1.81-dev
-  libssl-dev zlib1g-dev
+  libssl-dev zlib1g-dev libc-ares-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3
+  python3-botocore
 )
 
 missing=()

@@ -9,6 +9,12 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include <ares.h>
+#include <netinet/in.h>
+#include <poll.h>
+
+#include <cerrno>
+#include <cstring>
 #include <vector>
 
 namespace ltf::net {
@@ -37,8 +43,86 @@ bool closed_while_idle(const boost::system::error_code& ec) {
          ec == asio::error::connection_reset || ec == asio::error::broken_pipe;
 }
 
-// Resolves without asio's async resolver, which would run getaddrinfo on a hidden thread: numeric
-// hosts need no lookup, and names are looked up synchronously once and cached.
+// Looks a host name up with c-ares, synchronously on this thread: /etc/hosts, then DNS per
+// /etc/resolv.conf (timeouts and attempts from its options). Not glibc's getaddrinfo: in the static
+// release binary that would dlopen NSS modules (libnss_*.so) of the glibc we linked against from
+// whatever image we run in, which an Amazon Linux image or an empty root does not have.
+boost::system::error_code lookup(const std::string& host, unsigned short port,
+                                 std::vector<tcp::endpoint>& out) {
+  static const int library = ares_library_init(ARES_LIB_INIT_ALL);
+  if (library != ARES_SUCCESS) return asio::error::no_memory;
+  ares_channel channel = nullptr;
+  if (ares_init(&channel) != ARES_SUCCESS) return asio::error::no_memory;
+  struct Result {
+    int status;
+    bool done;
+    std::vector<tcp::endpoint>* out;
+    unsigned short port;
+  } result{ARES_ETIMEOUT, false, &out, port};
+  ares_addrinfo_hints hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  auto done = [](void* arg, int status, int, ares_addrinfo* info) {
+    auto& r = *static_cast<Result*>(arg);
+    r.status = status;
+    r.done = true;
+    if (!info) return;
+    for (auto* node = info->nodes; node; node = node->ai_next) {
+      if (node->ai_family == AF_INET) {
+        const auto* in = reinterpret_cast<const sockaddr_in*>(node->ai_addr);
+        asio::ip::address_v4::bytes_type bytes;
+        std::memcpy(bytes.data(), &in->sin_addr, bytes.size());
+        r.out->emplace_back(asio::ip::address_v4(bytes), r.port);
+      } else if (node->ai_family == AF_INET6) {
+        const auto* in6 = reinterpret_cast<const sockaddr_in6*>(node->ai_addr);
+        asio::ip::address_v6::bytes_type bytes;
+        std::memcpy(bytes.data(), &in6->sin6_addr, bytes.size());
+        r.out->emplace_back(asio::ip::address_v6(bytes, in6->sin6_scope_id), r.port);
+      }
+    }
+    ares_freeaddrinfo(info);
+  };
+  ares_getaddrinfo(channel, host.c_str(), nullptr, &hints, done, &result);
+  while (!result.done) {  // c-ares ends every query (answer, error or its own timeout)
+    ares_socket_t socks[ARES_GETSOCK_MAXNUM];
+    const int mask = ares_getsock(channel, socks, ARES_GETSOCK_MAXNUM);
+    std::vector<pollfd> fds;
+    for (int i = 0; i < ARES_GETSOCK_MAXNUM; ++i) {
+      const int events = (ARES_GETSOCK_READABLE(mask, i) ? POLLIN : 0) |
+                         (ARES_GETSOCK_WRITABLE(mask, i) ? POLLOUT : 0);
+      if (events) fds.push_back(pollfd{socks[i], static_cast<short>(events), 0});
+    }
+    timeval tv{};
+    const timeval* wait = ares_timeout(channel, nullptr, &tv);
+    const int ms = wait ? static_cast<int>(wait->tv_sec * 1000 + wait->tv_usec / 1000) : 1000;
+    const int ready = ::poll(fds.data(), fds.size(), ms);
+    if (ready < 0 && errno != EINTR) break;
+    if (ready <= 0) {  // a timeout: c-ares retries or gives up
+      ares_process_fd(channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+      continue;
+    }
+    for (const auto& p : fds) {
+      if (!p.revents) continue;
+      const bool readable = p.revents & (POLLIN | POLLERR | POLLHUP);
+      ares_process_fd(channel, readable ? p.fd : ARES_SOCKET_BAD,
+                      p.revents & POLLOUT ? p.fd : ARES_SOCKET_BAD);
+    }
+  }
+  ares_destroy(channel);  // ends a query still running (poll failed) through the callback
+  if (result.status == ARES_SUCCESS && !out.empty()) return {};
+  out.clear();
+  switch (result.status) {
+    case ARES_SUCCESS:
+    case ARES_ENOTFOUND:
+    case ARES_ENODATA:
+    case ARES_ENONAME: return asio::error::host_not_found;
+    case ARES_ENOMEM: return asio::error::no_memory;
+    default: return asio::error::host_not_found_try_again;  // timeout, refused, SERVFAIL, ...
+  }
+}
+
+// Resolves without asio's resolver, which would use getaddrinfo (async: on a hidden thread):
+// numeric hosts need no lookup, and names are looked up synchronously once and cached.
 boost::system::error_code resolve(HttpClient::State& s) {
   if (!s.endpoints.empty()) return {};
   boost::system::error_code ec;
@@ -48,11 +132,7 @@ boost::system::error_code resolve(HttpClient::State& s) {
     s.endpoints.emplace_back(address, port);
     return {};
   }
-  tcp::resolver resolver(s.executor);
-  auto results = resolver.resolve(s.host, s.port, ec);
-  if (ec) return ec;
-  for (const auto& entry : results) s.endpoints.push_back(entry.endpoint());
-  return {};
+  return lookup(s.host, port, s.endpoints);
 }
 
 }  // namespace
