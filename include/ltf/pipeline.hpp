@@ -10,7 +10,9 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <cstdint>
+#include <chrono>
 #include <deque>
+#include <optional>
 #include <set>
 #include <vector>
 
@@ -62,11 +64,43 @@ class FlushPolicy {
   std::uint64_t min_batch_size_;
 };
 
+// When to try the sink again after a failure: exponential backoff with jitter, never sooner than
+// the sink asked (Retry-After), and a circuit that opens after `open_after` failures in a row so a
+// dead sink costs the function nothing until `cooldown` has passed; then one request probes it.
+// A plain policy object: no I/O, and the caller passes the time.
+class RetryPolicy {
+ public:
+  using Clock = std::chrono::steady_clock;
+  struct Options {
+    std::chrono::milliseconds initial{100};
+    std::chrono::milliseconds max{10'000};
+    unsigned open_after = 5;
+    std::chrono::milliseconds cooldown{30'000};
+    // No waiting and no circuit: every flush tries the sink.
+    static Options immediate() { return {std::chrono::milliseconds(0), std::chrono::milliseconds(0), ~0u, std::chrono::milliseconds(0)}; }
+  };
+
+  explicit RetryPolicy(Options options, std::uint64_t seed = 0x5eed);
+  bool may_send(Clock::time_point now) const { return now >= next_attempt_; }
+  void succeeded();
+  void failed(Clock::time_point now, std::optional<std::chrono::milliseconds> retry_after);
+  bool circuit_open() const { return failures_ >= options_.open_after; }
+  unsigned consecutive_failures() const { return failures_; }
+  Clock::time_point next_attempt() const { return next_attempt_; }
+
+ private:
+  Options options_;
+  std::uint64_t random_state_;
+  unsigned failures_ = 0;
+  Clock::time_point next_attempt_{};
+};
+
 struct DispatchStats {
   std::uint64_t requests = 0;          // requests sent to the sink
   std::uint64_t failed_requests = 0;   // of which not delivered
   std::uint64_t delivered_events = 0;
   std::uint64_t rejected_events = 0;   // refused by the sink for good (4xx): lost, counted
+  std::uint64_t deferred_flushes = 0;  // flushes that did not try: backing off, circuit open
 };
 
 enum class FlushResult {
@@ -82,7 +116,8 @@ enum class FlushResult {
 class Dispatcher {
  public:
   Dispatcher(boost::asio::any_io_executor executor, Buffer& buffer, sinks::Sink& sink,
-             std::uint64_t max_batch_bytes);
+             std::uint64_t max_batch_bytes,
+             RetryPolicy::Options retry = RetryPolicy::Options::immediate());
   // The long-lived coroutine; returns after stop(): at once when idle, otherwise as soon as the
   // request in flight has its answer (it is not cancelled; the sink's timeout bounds it).
   boost::asio::awaitable<void> run();
@@ -91,7 +126,10 @@ class Dispatcher {
   // after stop(). Rejected batches are dropped and counted; they do not make a flush fail.
   boost::asio::awaitable<FlushResult> flush();
   void stop();
+  // At SHUTDOWN there is no later: try the sink on every flush, whatever the backoff says.
+  void ignore_backoff() { ignore_backoff_ = true; }
   bool busy() const { return sending_; }
+  const RetryPolicy& retry_policy() const { return retry_; }
   const DispatchStats& stats() const { return stats_; }
 
  private:
@@ -99,6 +137,8 @@ class Dispatcher {
   sinks::Sink& sink_;
   std::uint64_t max_batch_bytes_;
   DispatchStats stats_;
+  RetryPolicy retry_;
+  bool ignore_backoff_ = false;
   bool sending_ = false;
   bool stopped_ = false;
   std::uint64_t requested_ = 0;   // flush requests issued

@@ -9,7 +9,10 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
+#include <chrono>
 #include <memory>
+#include <optional>
+#include <string_view>
 #include <span>
 #include <string>
 
@@ -25,7 +28,13 @@ struct Delivery {
   Outcome outcome = Outcome::retry_later;
   unsigned status = 0;  // HTTP status, 0 when no response
   std::string detail;   // transport error or a bounded excerpt of the response body
+  std::optional<Milliseconds> retry_after;  // the backend's Retry-After, when it sent one
 };
+
+// An HTTP Retry-After value: delay-seconds or an HTTP-date (relative to `now`). nullopt when it is
+// neither; a date in the past is zero.
+std::optional<Milliseconds> parse_retry_after(std::string_view value,
+                                              std::chrono::system_clock::time_point now);
 
 class Sink {
  public:

@@ -30,10 +30,11 @@ std::string reason(const sinks::Delivery& delivery) {
 // Both timers never expire: they are only ever cancelled, to wake whoever waits on them. Their
 // expiry is set once here because setting it again would cancel the waits in progress.
 Dispatcher::Dispatcher(asio::any_io_executor executor, Buffer& buffer, sinks::Sink& sink,
-                       std::uint64_t max_batch_bytes)
+                       std::uint64_t max_batch_bytes, RetryPolicy::Options retry)
     : buffer_(buffer),
       sink_(sink),
       max_batch_bytes_(max_batch_bytes),
+      retry_(retry),
       wake_(executor, asio::steady_timer::time_point::max()),
       done_(std::move(executor), asio::steady_timer::time_point::max()) {}
 
@@ -63,6 +64,12 @@ asio::awaitable<FlushResult> Dispatcher::drain() {
   std::size_t owed = buffer_.size();
   while (owed > 0 && !buffer_.empty()) {
     if (stopped_) co_return FlushResult::failed;
+    // A sink that just failed, or whose circuit is open, is not asked again yet: the function
+    // must not pay for a dead destination on every invocation.
+    if (!ignore_backoff_ && !retry_.may_send(RetryPolicy::Clock::now())) {
+      ++stats_.deferred_flushes;
+      co_return FlushResult::failed;
+    }
     std::vector<Event> batch = buffer_.take(max_batch_bytes_);
     owed -= std::min(owed, batch.size());
 
@@ -80,13 +87,16 @@ asio::awaitable<FlushResult> Dispatcher::drain() {
 
     switch (delivery.outcome) {
       case Outcome::delivered:
+        retry_.succeeded();
         stats_.delivered_events += batch.size();
         break;
-      case Outcome::rejected:
+      case Outcome::rejected:  // the sink is up; it just refuses this batch
+        retry_.succeeded();
         ++stats_.failed_requests;
         stats_.rejected_events += batch.size();
         break;
       case Outcome::retry_later:
+        retry_.failed(RetryPolicy::Clock::now(), delivery.retry_after);
         ++stats_.failed_requests;
         buffer_.restore(std::move(batch));
         co_return FlushResult::failed;

@@ -67,8 +67,12 @@ asio::awaitable<Delivery> HttpSink::deliver(std::span<const telemetry::Event> ba
   if (!exchange.ok()) co_return Delivery{Outcome::retry_later, 0, exchange.error.message()};
   const unsigned status = exchange.response.result_int();
   const Outcome outcome = classify(status);
-  if (outcome == Outcome::delivered) co_return Delivery{outcome, status, {}};
-  co_return Delivery{outcome, status, excerpt(exchange.response.body())};
+  if (outcome == Outcome::delivered) co_return Delivery{outcome, status, {}, {}};
+  Delivery delivery{outcome, status, excerpt(exchange.response.body()), {}};
+  if (auto header = exchange.response.find(http::field::retry_after);
+      header != exchange.response.end())
+    delivery.retry_after = parse_retry_after(header->value(), std::chrono::system_clock::now());
+  co_return delivery;
 }
 
 std::string HttpSink::describe() const {
