@@ -144,6 +144,9 @@ std::error_code last_error() { return {errno, std::generic_category()}; }
 
 }  // namespace
 
+namespace {
+
+// What the store knows of one segment file. Offsets are from the start of the file.
 struct Segment {
   std::uint64_t number = 0;
   std::uint64_t size = 0;    // bytes of the file, counted in bytes()
@@ -167,6 +170,8 @@ struct Segment {
     return total > acked_records ? total - acked_records : 0;
   }
 };
+
+}  // namespace
 
 struct SpillStore::State {
   std::filesystem::path directory;
@@ -435,7 +440,9 @@ bool SpillStore::State::write_out(std::string& pending,
 
   // Cut the torn record off. Should that fail too, the tear stays in the file: this process never
   // reads past segment.end, and a later one stops at the tear and counts it.
-  if (done > kept && ::ftruncate(write_fd, static_cast<off_t>(base + kept)) != 0) errno = 0;
+  if (done > kept) {
+    [[maybe_unused]] const int cut = ::ftruncate(write_fd, static_cast<off_t>(base + kept));
+  }
   close_writer();
   if (fresh && complete == 0) {
     const std::uint64_t number = segment.number;
