@@ -15,6 +15,8 @@ namespace ltf {
 
 using Milliseconds = std::chrono::milliseconds;
 
+enum class Compression { none, gzip };  // request bodies to the destination
+
 struct Config {
   // --- Lambda
   std::string runtime_api;  // AWS_LAMBDA_RUNTIME_API: host:port of the Extensions API, no scheme
@@ -34,6 +36,11 @@ struct Config {
                                                  // when more events than this are buffered
   std::uint64_t dispatch_max_batch_bytes = 1024 * 1024;  // LTF_DISPATCH_MAX_BATCH_BYTES per POST
   Milliseconds sink_timeout{2000};  // LTF_SINK_TIMEOUT_MS: one whole request, connect included
+  std::optional<Milliseconds> connect_timeout;  // LTF_CONNECT_TIMEOUT_MS: connecting plus the TLS
+                                                // handshake; unset: only sink_timeout bounds it
+  Compression compression = Compression::none;  // LTF_COMPRESSION: none|gzip
+  std::optional<std::string> ca_file;  // LTF_CA_FILE: PEM CAs trusted instead of the system's
+  bool tls_verify = true;              // LTF_TLS_VERIFY: false turns certificate checks off
 
   // --- Flushing
   Milliseconds flush_budget{200};       // LTF_FLUSH_BUDGET_MS: post-runtime time one invocation

@@ -5,6 +5,8 @@
 
 #include <charconv>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <set>
 #include <sstream>
 
@@ -115,6 +117,34 @@ void read_destination(Reader& r, Config& c) {
   r.millis("LTF_SINK_TIMEOUT_MS", c.sink_timeout, 10, 60'000);
 }
 
+void read_transport(Reader& r, Config& c) {
+  if (r.raw("LTF_CONNECT_TIMEOUT_MS")) {
+    Milliseconds timeout = c.sink_timeout;
+    r.millis("LTF_CONNECT_TIMEOUT_MS", timeout, 10, 60'000);
+    c.connect_timeout = timeout;
+  }
+  if (const std::string* compression = r.raw("LTF_COMPRESSION")) {
+    if (*compression == "none") c.compression = Compression::none;
+    else if (*compression == "gzip") c.compression = Compression::gzip;
+    else r.fail("LTF_COMPRESSION", "must be none or gzip, got '" + *compression + "'");
+  }
+  if (const std::string* verify = r.raw("LTF_TLS_VERIFY")) {
+    if (*verify == "true") c.tls_verify = true;
+    else if (*verify == "false") c.tls_verify = false;
+    else r.fail("LTF_TLS_VERIFY", "must be true or false, got '" + *verify + "'");
+  }
+  if (const std::string* file = r.raw("LTF_CA_FILE"); file && !file->empty()) {
+    std::error_code ec;
+    if (!std::filesystem::exists(*file, ec))
+      r.fail("LTF_CA_FILE", "names no file: '" + *file + "'");
+    else if (!std::filesystem::is_regular_file(*file, ec))
+      r.fail("LTF_CA_FILE", "must be a file of PEM certificates, not a directory: '" + *file + "'");
+    else if (!std::ifstream(*file).good())
+      r.fail("LTF_CA_FILE", "cannot be read: '" + *file + "'");
+    else c.ca_file = *file;
+  }
+}
+
 void read_flushing(Reader& r, Config& c) {
   r.millis("LTF_FLUSH_BUDGET_MS", c.flush_budget, 0, 60'000);
   r.integer("LTF_BUFFER_MAX_BYTES", c.buffer_max_bytes, 64 * 1024, 1024ull * 1024 * 1024);
@@ -148,6 +178,7 @@ std::variant<Config, std::vector<ConfigError>> load_config(const Environment& en
   if (const std::string* region = reader.raw("AWS_REGION")) config.region = *region;
   read_subscription(reader, config);
   read_destination(reader, config);
+  read_transport(reader, config);
   read_flushing(reader, config);
   auto errors = reader.take_errors();
   if (!errors.empty()) return errors;

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
 namespace {
 
 ltf::Environment base_env() { return {{"AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"}}; }
@@ -52,6 +55,71 @@ TEST(Config, SubscriptionLimitsAreLambdas) {
   EXPECT_TRUE(std::holds_alternative<std::vector<ltf::ConfigError>>(ltf::load_config(env)));
   env["LTF_TELEMETRY_MAX_BYTES"] = "1048576";
   EXPECT_TRUE(std::holds_alternative<ltf::Config>(ltf::load_config(env)));
+}
+
+TEST(Config, TransportDefaultsVerifyTlsAndSendUncompressed) {
+  const auto config = std::get<ltf::Config>(ltf::load_config(base_env()));
+  EXPECT_TRUE(config.tls_verify);
+  EXPECT_FALSE(config.ca_file);
+  EXPECT_EQ(config.compression, ltf::Compression::none);
+  EXPECT_FALSE(config.connect_timeout);
+}
+
+TEST(Config, CompressionIsNoneOrGzip) {
+  auto env = base_env();
+  env["LTF_COMPRESSION"] = "gzip";
+  EXPECT_EQ(std::get<ltf::Config>(ltf::load_config(env)).compression, ltf::Compression::gzip);
+  env["LTF_COMPRESSION"] = "none";
+  EXPECT_EQ(std::get<ltf::Config>(ltf::load_config(env)).compression, ltf::Compression::none);
+  env["LTF_COMPRESSION"] = "brotli";
+  auto bad = ltf::load_config(env);
+  ASSERT_TRUE(std::holds_alternative<std::vector<ltf::ConfigError>>(bad));
+  EXPECT_EQ(std::get<std::vector<ltf::ConfigError>>(bad)[0].variable, "LTF_COMPRESSION");
+}
+
+TEST(Config, TlsVerifyIsTurnedOffOnlyByAnExplicitFalse) {
+  auto env = base_env();
+  env["LTF_TLS_VERIFY"] = "false";
+  EXPECT_FALSE(std::get<ltf::Config>(ltf::load_config(env)).tls_verify);
+  env["LTF_TLS_VERIFY"] = "true";
+  EXPECT_TRUE(std::get<ltf::Config>(ltf::load_config(env)).tls_verify);
+  for (const char* vague : {"no", "0", "", "FALSE "}) {
+    env["LTF_TLS_VERIFY"] = vague;
+    auto bad = ltf::load_config(env);
+    ASSERT_TRUE(std::holds_alternative<std::vector<ltf::ConfigError>>(bad)) << vague;
+    EXPECT_EQ(std::get<std::vector<ltf::ConfigError>>(bad)[0].variable, "LTF_TLS_VERIFY");
+  }
+}
+
+TEST(Config, CaFileMustBeAReadableFile) {
+  char pattern[] = "/tmp/ltf-config-XXXXXX";
+  ASSERT_NE(::mkdtemp(pattern), nullptr);
+  const std::string dir = pattern;
+  const std::string file = dir + "/ca.pem";
+  std::ofstream(file) << "-----BEGIN CERTIFICATE-----\n";
+  auto env = base_env();
+  env["LTF_CA_FILE"] = file;
+  EXPECT_EQ(std::get<ltf::Config>(ltf::load_config(env)).ca_file, file);
+  for (const std::string& wrong : {dir + "/missing.pem", dir}) {
+    env["LTF_CA_FILE"] = wrong;
+    auto bad = ltf::load_config(env);
+    ASSERT_TRUE(std::holds_alternative<std::vector<ltf::ConfigError>>(bad)) << wrong;
+    const auto& error = std::get<std::vector<ltf::ConfigError>>(bad)[0];
+    EXPECT_EQ(error.variable, "LTF_CA_FILE");
+    EXPECT_NE(error.message.find(wrong), std::string::npos) << error.message;
+  }
+  env["LTF_CA_FILE"] = "";  // empty, as a console leaves it: not set
+  EXPECT_FALSE(std::get<ltf::Config>(ltf::load_config(env)).ca_file);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Config, ConnectTimeoutIsOptionalAndBounded) {
+  auto env = base_env();
+  env["LTF_CONNECT_TIMEOUT_MS"] = "500";
+  EXPECT_EQ(std::get<ltf::Config>(ltf::load_config(env)).connect_timeout,
+            std::chrono::milliseconds(500));
+  env["LTF_CONNECT_TIMEOUT_MS"] = "5";
+  EXPECT_TRUE(std::holds_alternative<std::vector<ltf::ConfigError>>(ltf::load_config(env)));
 }
 
 }  // namespace
