@@ -17,6 +17,10 @@
 #include <string>
 #include <string_view>
 
+namespace boost::asio::ssl {
+class context;
+}
+
 namespace ltf::net {
 
 namespace asio = boost::asio;
@@ -74,10 +78,64 @@ class HttpServer {
 };
 
 // ---------------------------------------------------------------------------------------------
+// TLS
+
+struct TlsOptions {
+  bool verify = true;   // peer certificate and host name; off only when a user says so explicitly
+  std::string ca_file;  // a PEM bundle to trust instead of the system's (LTF_CA_FILE); empty: none
+};
+
+// Where trusted CA certificates come from, first match wins:
+//   1. options.ca_file                    a bundle              (LTF_CA_FILE)
+//   2. SSL_CERT_FILE                      a bundle              (OpenSSL's convention)
+//   3. SSL_CERT_DIR                       hashed directories    (':'-separated)
+//   4. /etc/ssl/certs, /etc/pki/tls/certs when hashed (c_rehash links such as 002c0b4f.0): looked
+//      up on demand, so only the certificates a handshake needs are ever parsed
+//   5. /etc/pki/tls/certs/ca-bundle.crt (Amazon Linux), /etc/ssl/certs/ca-certificates.crt
+//      (Debian), /etc/ssl/cert.pem: a whole bundle, parsed up front (about 4 MB of memory)
+struct CaSource {
+  enum class Kind { none, file, directories } kind = Kind::none;
+  std::string path;    // the file, or the directories joined with ':'
+  std::string origin;  // "LTF_CA_FILE", "SSL_CERT_FILE", "SSL_CERT_DIR" or "system"
+};
+// `getenv` is a parameter so tests can choose what the environment says.
+CaSource find_ca_source(const TlsOptions& options,
+                        const std::function<const char*(const char*)>& getenv);
+// True when `directory` holds OpenSSL subject-hash names (8 hex digits, '.', a number).
+bool is_hashed_ca_directory(const std::string& directory);
+
+// A client TLS context: TLS 1.2 or later, peer verification per `options`, CAs per
+// find_ca_source(). Make one only when an https destination exists: trusting a whole bundle costs
+// megabytes of memory. Never throws for a missing or unreadable CA source: the context is still
+// made (every verified handshake will then fail, with a clear error) and `problem` says why.
+struct TlsSetup {
+  std::shared_ptr<asio::ssl::context> context;
+  CaSource source;
+  std::string problem;     // empty when the CAs loaded
+  long rss_growth_kb = 0;  // VmRSS after minus before making the context (Linux; else 0)
+};
+TlsSetup make_tls_context(const TlsOptions& options);
+
+// Certificate verification failures as error codes: the value is OpenSSL's X509_V_ERR_* and the
+// message its text ("certificate has expired", "hostname mismatch", ...). HttpClient reports a
+// refused certificate with this category, other TLS failures with asio's ssl category.
+const boost::system::error_category& certificate_category();
+
+// ---------------------------------------------------------------------------------------------
+// gzip (Content-Encoding: gzip)
+
+// `data` as a gzip member (RFC 1952). `level` is zlib's 0-9; 1 is fast and already shrinks
+// telemetry JSON several times. Throws std::bad_alloc when zlib cannot get memory.
+std::string gzip(std::string_view data, int level = 1);
+
+// ---------------------------------------------------------------------------------------------
 // Client
 
 struct ClientLimits {
   std::uint64_t response_body_limit = 1024 * 1024;  // a peer answering more is a failed exchange
+  // Bounds connecting plus the TLS handshake, within the exchange's own timeout. nullopt: only
+  // the exchange's timeout applies.
+  std::optional<std::chrono::milliseconds> connect_timeout;
 };
 
 // The outcome of one request: `error` is set when no complete response arrived (refused, reset,
@@ -91,10 +149,13 @@ struct Exchange {
 // Owns one connection to host:port, kept alive across requests. A connection the peer closed while
 // it sat idle (the sandbox was frozen, the server timed it out) is detected on the next request and
 // replaced once, transparently. Single coroutine at a time: callers must not overlap send()s.
+// With a `tls` context it speaks https: SNI, and the peer's certificate checked against `host`
+// when the context verifies peers. Closing a TLS connection sends close_notify from a detached,
+// bounded coroutine: close() never waits for the peer.
 class HttpClient {
  public:
   HttpClient(asio::any_io_executor executor, std::string host, std::string port,
-             ClientLimits limits = {});
+             ClientLimits limits = {}, std::shared_ptr<asio::ssl::context> tls = nullptr);
   ~HttpClient();
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
@@ -106,6 +167,8 @@ class HttpClient {
                                  std::optional<std::chrono::milliseconds> timeout);
   // Drops the connection; the next send() opens a new one.
   void close();
+  // Connections opened so far (a reused connection opens none): for tests and statistics.
+  std::uint64_t connections_opened() const;
 
   const std::string& host() const;
   const std::string& port() const;

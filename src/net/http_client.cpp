@@ -1,18 +1,25 @@
 #include "ltf/net.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <sys/socket.h>
 
 #include <ares.h>
 #include <netinet/in.h>
 #include <poll.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -22,6 +29,8 @@ namespace ltf::net {
 namespace beast = boost::beast;
 using asio::ip::tcp;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+using Clock = std::chrono::steady_clock;
 
 struct HttpClient::State {
   asio::any_io_executor executor;
@@ -30,8 +39,14 @@ struct HttpClient::State {
   std::string host_header;
   ClientLimits limits;
   std::vector<tcp::endpoint> endpoints;  // resolved once, again after a failed connect
-  std::optional<beast::tcp_stream> stream;
+  std::shared_ptr<asio::ssl::context> tls;  // set: https
+  std::optional<beast::tcp_stream> stream;  // the connection (http)
+  std::optional<TlsStream> tls_stream;      // the connection (https)
   beast::flat_buffer buffer;
+  std::uint64_t opened = 0;
+
+  bool connected() const { return stream || tls_stream; }
+  beast::tcp_stream& lowest() { return tls_stream ? beast::get_lowest_layer(*tls_stream) : *stream; }
 };
 
 namespace {
@@ -40,8 +55,76 @@ namespace {
 // it, so sending it again on a new connection neither loses nor doubles it.
 bool closed_while_idle(const boost::system::error_code& ec) {
   return ec == http::error::end_of_stream || ec == asio::error::eof ||
-         ec == asio::error::connection_reset || ec == asio::error::broken_pipe;
+         ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
+         ec == asio::ssl::error::stream_truncated;
 }
+
+// Whether an idle kept-alive connection is already finished: the peer closed it (FIN or RST
+// waiting), or sent something unasked (a TLS close_notify; an HTTP server has nothing to say
+// between requests). Checked before a request is written, so a connection that died while the
+// sandbox was frozen is replaced before the request goes anywhere. One non-blocking peek.
+bool peer_hung_up(tcp::socket& socket) {
+  char byte = 0;
+  const auto n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n < 0) return errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR;
+  return true;  // 0: orderly shutdown; > 0: unasked bytes
+}
+
+// Bounds the stream's next operations; time_point::max() means no bound at all.
+void arm(beast::tcp_stream& stream, Clock::time_point deadline) {
+  if (deadline == Clock::time_point::max()) stream.expires_never();
+  else stream.expires_at(deadline);
+}
+
+constexpr std::chrono::milliseconds goodbye_limit{500};
+
+// Sends close_notify and waits a bounded moment for the peer's, off the caller's path.
+asio::awaitable<void> say_goodbye(TlsStream stream, std::shared_ptr<asio::ssl::context>) {
+  beast::get_lowest_layer(stream).expires_after(goodbye_limit);
+  co_await stream.async_shutdown(use_tuple);
+  boost::system::error_code ignored;
+  beast::get_lowest_layer(stream).socket().close(ignored);
+}
+
+// Drops the connection. `graceful`: it is healthy, so a TLS one is closed with close_notify
+// (detached, bounded); otherwise the socket is simply closed.
+void drop(HttpClient::State& s, bool graceful) {
+  if (!s.connected()) return;
+  boost::system::error_code ignored;
+  if (s.tls_stream && graceful) {
+    auto stream = std::move(*s.tls_stream);
+    asio::co_spawn(s.executor, say_goodbye(std::move(stream), s.tls), asio::detached);
+  } else {
+    s.lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    s.lowest().socket().close(ignored);
+  }
+  s.stream.reset();
+  s.tls_stream.reset();
+  s.buffer.clear();
+}
+
+// A failed handshake as the user needs to read it: the certificate's problem when there is one.
+boost::system::error_code handshake_error(TlsStream& stream, boost::system::error_code ec) {
+  const long verdict = SSL_get_verify_result(stream.native_handle());
+  if (verdict != X509_V_OK) return {static_cast<int>(verdict), certificate_category()};
+  return ec;
+}
+
+// asio's host name check, telling OpenSSL why it failed so the error can say so.
+struct VerifyHost {
+  std::string host;
+  bool operator()(bool preverified, asio::ssl::verify_context& context) const {
+    if (asio::ssl::host_name_verification(host)(preverified, context)) return true;
+    X509_STORE_CTX* native = context.native_handle();
+    if (preverified && X509_STORE_CTX_get_error_depth(native) == 0) {
+      boost::system::error_code not_ip;
+      asio::ip::make_address(host, not_ip);
+      X509_STORE_CTX_set_error(native, not_ip ? X509_V_ERR_HOSTNAME_MISMATCH
+                                              : X509_V_ERR_IP_ADDRESS_MISMATCH);
+    }
+    return false;
+  }
+};
 
 // Looks a host name up with c-ares, synchronously on this thread: /etc/hosts, then DNS per
 // /etc/resolv.conf (timeouts and attempts from its options). Not glibc's getaddrinfo: in the static
@@ -135,10 +218,66 @@ boost::system::error_code resolve(HttpClient::State& s) {
   return lookup(s.host, port, s.endpoints);
 }
 
+// Opens the connection: resolve, connect, and for https the TLS handshake (SNI, certificate and
+// host name checked when the context verifies peers), all before `deadline`.
+asio::awaitable<boost::system::error_code> open(HttpClient::State& s, Clock::time_point deadline) {
+  if (auto ec = resolve(s)) co_return ec;
+  if (s.tls) s.tls_stream.emplace(s.executor, *s.tls);
+  else s.stream.emplace(s.executor);
+  arm(s.lowest(), deadline);
+  auto [ec, endpoint] = co_await s.lowest().async_connect(s.endpoints, use_tuple);
+  if (ec) {
+    drop(s, false);
+    s.endpoints.clear();
+    co_return ec;
+  }
+  ++s.opened;
+  s.lowest().socket().set_option(tcp::no_delay(true));
+  if (!s.tls) co_return boost::system::error_code{};
+
+  auto& tls = *s.tls_stream;
+  boost::system::error_code literal;
+  asio::ip::make_address(s.host, literal);
+  // SNI carries names only (RFC 6066), never address literals.
+  if (literal && !SSL_set_tlsext_host_name(tls.native_handle(), s.host.c_str())) {
+    drop(s, false);
+    co_return boost::system::error_code(asio::error::invalid_argument);
+  }
+  if (SSL_CTX_get_verify_mode(s.tls->native_handle()) & SSL_VERIFY_PEER) {
+    const VerifyHost verify_host{s.host};
+    tls.set_verify_callback(verify_host);
+  }
+  auto [hec] = co_await tls.async_handshake(asio::ssl::stream_base::client, use_tuple);
+  if (hec) {
+    const auto why = handshake_error(tls, hec);
+    drop(s, false);
+    co_return why;
+  }
+  co_return boost::system::error_code{};
+}
+
+// One request and its response on the open connection.
+struct Trip {
+  boost::system::error_code error;
+  bool may_resend = false;  // the error says the peer had closed the connection unread
+  Response response;
+};
+
+template <typename Stream>
+asio::awaitable<Trip> round_trip(Stream& stream, HttpClient::State& s, const Request& request) {
+  auto [wec, written] = co_await http::async_write(stream, request, use_tuple);
+  if (wec) co_return Trip{wec, closed_while_idle(wec), {}};
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(s.limits.response_body_limit);
+  auto [rec, read] = co_await http::async_read(stream, s.buffer, parser, use_tuple);
+  if (rec) co_return Trip{rec, !parser.got_some() && closed_while_idle(rec), {}};
+  co_return Trip{{}, false, parser.release()};
+}
+
 }  // namespace
 
 HttpClient::HttpClient(asio::any_io_executor executor, std::string host, std::string port,
-                       ClientLimits limits)
+                       ClientLimits limits, std::shared_ptr<asio::ssl::context> tls)
     : state_(std::make_unique<State>()) {
   state_->executor = std::move(executor);
   state_->host = std::move(host);
@@ -147,18 +286,15 @@ HttpClient::HttpClient(asio::any_io_executor executor, std::string host, std::st
   state_->host_header = ipv6 ? "[" + state_->host + "]" : state_->host;
   if (state_->port != "80" && state_->port != "443") state_->host_header += ":" + state_->port;
   state_->limits = limits;
+  state_->tls = std::move(tls);
 }
 
-HttpClient::~HttpClient() = default;
+// No close_notify from here: the io_context may already be going away.
+HttpClient::~HttpClient() { drop(*state_, false); }
 
-void HttpClient::close() {
-  if (!state_->stream) return;
-  boost::system::error_code ignored;
-  state_->stream->socket().shutdown(tcp::socket::shutdown_both, ignored);
-  state_->stream->socket().close(ignored);
-  state_->stream.reset();
-  state_->buffer.clear();
-}
+void HttpClient::close() { drop(*state_, true); }
+
+std::uint64_t HttpClient::connections_opened() const { return state_->opened; }
 
 const std::string& HttpClient::host() const { return state_->host; }
 const std::string& HttpClient::port() const { return state_->port; }
@@ -168,46 +304,29 @@ asio::awaitable<Exchange> HttpClient::send(Request request,
   auto& s = *state_;
   request.set(http::field::host, s.host_header);
   request.prepare_payload();
-  const auto deadline = timeout ? std::chrono::steady_clock::now() + *timeout
-                                : std::chrono::steady_clock::time_point::max();
-  auto arm = [&] {
-    if (timeout) s.stream->expires_at(deadline);
-    else s.stream->expires_never();
-  };
+  const auto now = Clock::now();
+  const auto deadline = timeout ? now + *timeout : Clock::time_point::max();
+  const auto connect_deadline =
+      s.limits.connect_timeout ? std::min(deadline, now + *s.limits.connect_timeout) : deadline;
 
+  if (s.connected() && peer_hung_up(s.lowest().socket())) drop(s, false);
   for (int attempt = 0;; ++attempt) {
-    const bool reused = s.stream.has_value();
-    if (!s.stream) {
-      if (auto ec = resolve(s)) co_return Exchange{ec, {}};
-      s.stream.emplace(s.executor);
-      arm();
-      auto [ec, endpoint] = co_await s.stream->async_connect(s.endpoints, use_tuple);
-      if (ec) {
-        close();
-        s.endpoints.clear();
-        co_return Exchange{ec, {}};
-      }
-      s.stream->socket().set_option(tcp::no_delay(true));
+    const bool reused = s.connected();
+    if (!reused) {
+      if (auto ec = co_await open(s, connect_deadline)) co_return Exchange{ec, {}};
     }
-    arm();
-    auto [wec, written] = co_await http::async_write(*s.stream, request, use_tuple);
-    if (wec) {
-      close();
-      if (reused && attempt == 0 && closed_while_idle(wec)) continue;
-      co_return Exchange{wec, {}};
+    arm(s.lowest(), deadline);
+    Trip trip;
+    if (s.tls_stream) trip = co_await round_trip(*s.tls_stream, s, request);
+    else trip = co_await round_trip(*s.stream, s, request);
+    if (trip.error) {
+      drop(s, false);
+      if (reused && attempt == 0 && trip.may_resend) continue;
+      co_return Exchange{trip.error, {}};
     }
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(s.limits.response_body_limit);
-    auto [rec, read] = co_await http::async_read(*s.stream, s.buffer, parser, use_tuple);
-    if (rec) {
-      const bool nothing_came = !parser.got_some();
-      close();
-      if (reused && attempt == 0 && nothing_came && closed_while_idle(rec)) continue;
-      co_return Exchange{rec, {}};
-    }
-    Exchange out{{}, parser.release()};
-    if (!out.response.keep_alive()) close();
-    co_return out;
+    if (!trip.response.keep_alive()) drop(s, true);
+    else s.lowest().expires_never();
+    co_return Exchange{{}, std::move(trip.response)};
   }
 }
 
