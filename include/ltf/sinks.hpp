@@ -47,16 +47,30 @@ class Sink {
 
 // The seeds' destination: POSTs `[event,event,...]` (each event's raw JSON, as Lambda sent it)
 // to DISPATCH_POST_URI over a kept-alive connection, each request bounded by `timeout`.
+// For https it makes its TLS context (CA certificates per net::find_ca_source) on the first
+// delivery, so a plain-http setup never pays for one. With gzip, bodies go compressed
+// (Content-Encoding: gzip).
+struct HttpSinkOptions {
+  Milliseconds timeout{2000};                  // one whole request
+  std::optional<Milliseconds> connect_timeout;  // connect + TLS handshake, within `timeout`
+  Compression compression = Compression::none;
+  net::TlsOptions tls;
+};
+
 class HttpSink final : public Sink {
  public:
   HttpSink(boost::asio::any_io_executor executor, net::HttpUrl url, Milliseconds timeout);
+  HttpSink(boost::asio::any_io_executor executor, net::HttpUrl url, HttpSinkOptions options);
   boost::asio::awaitable<Delivery> deliver(std::span<const telemetry::Event> batch) override;
   std::string describe() const override;
 
  private:
+  net::HttpClient& client();
+
+  boost::asio::any_io_executor executor_;
   net::HttpUrl url_;
-  Milliseconds timeout_;
-  net::HttpClient client_;
+  HttpSinkOptions options_;
+  std::optional<net::HttpClient> client_;  // made on the first delivery
 };
 
 // No destination configured: accepts and forgets every batch.

@@ -1,5 +1,7 @@
 #include "ltf/sinks.hpp"
 
+#include "ltf/log.hpp"
+
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/verb.hpp>
 
@@ -51,20 +53,50 @@ Outcome classify(unsigned status) {
 }  // namespace
 
 HttpSink::HttpSink(asio::any_io_executor executor, net::HttpUrl url, Milliseconds timeout)
-    : url_(std::move(url)), timeout_(timeout), client_(std::move(executor), url_.host, url_.port) {}
+    : HttpSink(std::move(executor), std::move(url), HttpSinkOptions{timeout, {}, {}, {}}) {}
+
+HttpSink::HttpSink(asio::any_io_executor executor, net::HttpUrl url, HttpSinkOptions options)
+    : executor_(std::move(executor)), url_(std::move(url)), options_(std::move(options)) {
+  if (url_.scheme == "https" && !options_.tls.verify)
+    LTF_LOG(warning) << "TLS certificate verification is OFF (LTF_TLS_VERIFY=false): " << describe()
+                     << " is not checked to be who it claims, anyone on the way can read and "
+                        "change what is sent";
+}
+
+net::HttpClient& HttpSink::client() {
+  if (client_) return *client_;
+  std::shared_ptr<asio::ssl::context> tls;
+  if (url_.scheme == "https") {
+    auto setup = net::make_tls_context(options_.tls);
+    tls = std::move(setup.context);
+    if (!setup.problem.empty())
+      LTF_LOG(error) << "TLS: " << setup.problem << "; every https delivery will fail";
+    else if (options_.tls.verify)
+      LTF_LOG(debug) << "TLS: trusting CA certificates from " << setup.source.path << " ("
+                     << setup.source.origin << "), resident memory +" << setup.rss_growth_kb
+                     << " kB";
+  }
+  net::ClientLimits limits;
+  limits.connect_timeout = options_.connect_timeout;
+  client_.emplace(executor_, url_.host, url_.port, limits, std::move(tls));
+  return *client_;
+}
 
 asio::awaitable<Delivery> HttpSink::deliver(std::span<const telemetry::Event> batch) {
-  if (batch.empty()) co_return Delivery{Outcome::delivered, 0, {}};
-  if (url_.scheme == "https")
-    co_return Delivery{Outcome::retry_later, 0, "https not supported yet"};
+  if (batch.empty()) co_return Delivery{Outcome::delivered, 0, {}, {}};
 
   net::Request request{http::verb::post, url_.target, 11};
   request.set(http::field::content_type, "application/json");
   request.set(http::field::user_agent, "telemetry-forwarder/0.1");
-  request.body() = array_of(batch);
+  if (options_.compression == Compression::gzip) {
+    request.set(http::field::content_encoding, "gzip");
+    request.body() = net::gzip(array_of(batch));
+  } else {
+    request.body() = array_of(batch);
+  }
 
-  const net::Exchange exchange = co_await client_.send(std::move(request), timeout_);
-  if (!exchange.ok()) co_return Delivery{Outcome::retry_later, 0, exchange.error.message()};
+  const net::Exchange exchange = co_await client().send(std::move(request), options_.timeout);
+  if (!exchange.ok()) co_return Delivery{Outcome::retry_later, 0, exchange.error.message(), {}};
   const unsigned status = exchange.response.result_int();
   const Outcome outcome = classify(status);
   if (outcome == Outcome::delivered) co_return Delivery{outcome, status, {}, {}};

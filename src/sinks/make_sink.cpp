@@ -5,7 +5,7 @@
 namespace ltf::sinks {
 
 boost::asio::awaitable<Delivery> DiscardSink::deliver(std::span<const telemetry::Event>) {
-  co_return Delivery{Outcome::delivered, 0, {}};
+  co_return Delivery{Outcome::delivered, 0, {}, {}};
 }
 
 std::unique_ptr<Sink> make_sink(boost::asio::any_io_executor executor, const Config& config) {
@@ -15,7 +15,13 @@ std::unique_ptr<Sink> make_sink(boost::asio::any_io_executor executor, const Con
   // load_config has already refused such a value; a Config built by hand may not have been
   // validated. The URL itself stays out of the message: it may carry credentials.
   if (!url) throw std::invalid_argument("DISPATCH_POST_URI is not a usable http(s) URL: " + why);
-  return std::make_unique<HttpSink>(std::move(executor), std::move(*url), config.sink_timeout);
+  HttpSinkOptions options;
+  options.timeout = config.sink_timeout;
+  options.connect_timeout = config.connect_timeout;
+  options.compression = config.compression;
+  options.tls.verify = config.tls_verify;
+  if (config.ca_file) options.tls.ca_file = *config.ca_file;
+  return std::make_unique<HttpSink>(std::move(executor), std::move(*url), std::move(options));
 }
 
 }  // namespace ltf::sinks

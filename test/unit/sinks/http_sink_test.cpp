@@ -1,5 +1,6 @@
 #include "ltf/sinks.hpp"
 #include "support/await.hpp"
+#include "unit/net/test_tls.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -196,13 +197,65 @@ TEST(HttpSink, AGarbageResponseIsRetriedLater) {
   EXPECT_FALSE(delivery.detail.empty());
 }
 
-TEST(HttpSink, HttpsIsNotSupportedYetAndSaysSo) {
+TEST(HttpSink, HttpsDeliversWithTheConfiguredCaAndKeepsTheConnection) {
   asio::io_context io;
-  HttpSink sink(io.get_executor(), {"https", "127.0.0.1", "1", "/"}, 5s);
+  ltf::test::TestPki pki;
+  ltf::test::TlsServer server(io, pki.cert("server"), pki.key("server"));
+  ltf::sinks::HttpSinkOptions options;
+  options.timeout = 5s;
+  options.tls.ca_file = pki.ca();
+  HttpSink sink(io.get_executor(), {"https", "localhost", std::to_string(server.port()), "/in"},
+                options);
+  for (int i = 0; i < 2; ++i) {
+    const auto delivery = ltf::test::run_until_done(io, sink.deliver(batch));
+    EXPECT_EQ(delivery.outcome, Outcome::delivered) << delivery.detail;
+  }
+  ASSERT_EQ(server.received.size(), 2u);
+  EXPECT_EQ(server.received[1].body(), expected_body);
+  EXPECT_EQ(server.connections, 1);
+}
+
+TEST(HttpSink, AnUntrustedHttpsDestinationIsRetriedLaterAndSaysWhy) {
+  asio::io_context io;
+  ltf::test::TestPki pki;
+  ltf::test::TlsServer server(io, pki.cert("server"), pki.key("server"));
+  ltf::sinks::HttpSinkOptions options;
+  options.tls.ca_file = pki.other_ca();
+  HttpSink sink(io.get_executor(), {"https", "localhost", std::to_string(server.port()), "/"},
+                options);
   const auto delivery = ltf::test::run_until_done(io, sink.deliver(batch));
   EXPECT_EQ(delivery.outcome, Outcome::retry_later);
   EXPECT_EQ(delivery.status, 0u);
-  EXPECT_EQ(delivery.detail, "https not supported yet");
+  EXPECT_NE(delivery.detail.find("issuer"), std::string::npos) << delivery.detail;
+  EXPECT_TRUE(server.received.empty());
+}
+
+TEST_F(HttpSinkTest, GzipBodiesCarryContentEncodingAndInflateToTheArray) {
+  ltf::sinks::HttpSinkOptions options;
+  options.timeout = 5s;
+  options.compression = ltf::Compression::gzip;
+  HttpSink sink(io.get_executor(), url(), options);
+  EXPECT_EQ(deliver(sink).outcome, Outcome::delivered);
+  ASSERT_EQ(received.size(), 1u);
+  EXPECT_EQ(received[0][http::field::content_encoding], "gzip");
+  EXPECT_EQ(received[0][http::field::content_type], "application/json");
+  EXPECT_EQ(ltf::test::gunzip(received[0].body()), expected_body);
+}
+
+TEST(MakeSink, PassesTlsAndCompressionSettingsOn) {
+  asio::io_context io;
+  ltf::test::TestPki pki;
+  ltf::test::TlsServer server(io, pki.cert("server"), pki.key("server"));
+  ltf::Config config;
+  config.dispatch_post_uri = "https://localhost:" + std::to_string(server.port()) + "/in?key=s";
+  config.ca_file = pki.ca();
+  config.compression = ltf::Compression::gzip;
+  auto sink = ltf::sinks::make_sink(io.get_executor(), config);
+  EXPECT_EQ(sink->describe(), "https://localhost:" + std::to_string(server.port()) + "/in");
+  const auto delivery = ltf::test::run_until_done(io, sink->deliver(batch));
+  EXPECT_EQ(delivery.outcome, Outcome::delivered) << delivery.detail;
+  ASSERT_EQ(server.received.size(), 1u);
+  EXPECT_EQ(ltf::test::gunzip(server.received[0].body()), expected_body);
 }
 
 TEST(HttpSink, DescribeLeavesOutTheQueryString) {
