@@ -9,6 +9,7 @@ packages=(
   libssl-dev zlib1g-dev libc-ares-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3
+  nginx
   python3-botocore
 )
 
