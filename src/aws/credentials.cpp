@@ -14,10 +14,10 @@ const std::string* find(const Environment& env, std::string_view name) {
 
 std::string Credentials::describe() const {
   // The key id is not secret, but its tail is enough to tell two roles apart in a log.
-  std::string id = access_key_id.size() > 8
-                       ? access_key_id.substr(0, 4) + "..." +
-                             access_key_id.substr(access_key_id.size() - 4)
-                       : std::string(access_key_id.empty() ? "(none)" : "(short)");
+  std::string id =
+      access_key_id.size() > 8
+          ? access_key_id.substr(0, 4) + "..." + access_key_id.substr(access_key_id.size() - 4)
+          : std::string(access_key_id.empty() ? "(none)" : "(short)");
   return "access key " + id + ", secret " + (secret_access_key.empty() ? "missing" : "set") +
          ", session token " + (session_token.empty() ? "absent" : "present");
 }
@@ -30,13 +30,15 @@ std::variant<AwsEnvironment, std::vector<ConfigError>> aws_from_environment(
     if (const std::string* value = find(env, name)) {
       into = *value;
     } else {
-      errors.push_back({std::string(name), "is not set: the function's role credentials are "
-                                           "needed to sign requests to AWS"});
+      errors.push_back({std::string(name),
+                        "is not set: the function's role credentials are "
+                        "needed to sign requests to AWS"});
     }
   };
   required("AWS_ACCESS_KEY_ID", out.credentials.access_key_id);
   required("AWS_SECRET_ACCESS_KEY", out.credentials.secret_access_key);
-  if (const std::string* token = find(env, "AWS_SESSION_TOKEN")) out.credentials.session_token = *token;
+  if (const std::string* token = find(env, "AWS_SESSION_TOKEN"))
+    out.credentials.session_token = *token;
 
   if (const std::string* region = find(env, "AWS_REGION")) {
     out.region = *region;

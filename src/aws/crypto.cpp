@@ -3,6 +3,7 @@
 #include "ltf/aws.hpp"
 
 #include <openssl/evp.h>
+#include <openssl/crypto.h>
 #include <openssl/hmac.h>
 
 #include <stdexcept>
@@ -49,9 +50,11 @@ std::string sha256_hex(std::string_view data) {
 
 SigningKey derive_signing_key(std::string_view secret_access_key, std::string_view date,
                               std::string_view region, std::string_view service) {
-  const std::string first = "AWS4" + std::string(secret_access_key);
+  std::string first = "AWS4" + std::string(secret_access_key);
   const SigningKey k_date =
       hmac(reinterpret_cast<const unsigned char*>(first.data()), first.size(), date);
+  // The secret must not linger in freed heap memory, where a core dump would keep it.
+  OPENSSL_cleanse(first.data(), first.size());
   return hmac(hmac(hmac(k_date, region), service), "aws4_request");
 }
 

@@ -123,9 +123,10 @@ std::string uri_encode(std::string_view text, bool keep_slash) {
 
 bool is_unsignable_header(std::string_view name) {
   static constexpr std::string_view never[] = {
-      "authorization", "connection", "content-length",    "expect",  "keep-alive",
-      "proxy-authorization", "proxy-connection", "te", "trailer", "transfer-encoding",
-      "upgrade",       "user-agent", "x-amzn-trace-id"};
+      "authorization",  "connection",          "content-length",   "expect",
+      "keep-alive",     "proxy-authorization", "proxy-connection", "te",
+      "trailer",        "transfer-encoding",   "upgrade",          "user-agent",
+      "x-amzn-trace-id"};
   return std::find(std::begin(never), std::end(never), name) != std::end(never);
 }
 

@@ -116,8 +116,8 @@ TEST(SignRequest, AddsContentSha256WhenAsked) {
   SigningParams params = es_params();
   params.service = "aoss";
   params.add_content_sha256 = true;
-  const auto signature =
-      ltf::aws::sign_request(request, "abc.us-east-1.aoss.amazonaws.com", {"AKID", kSecret, ""}, params);
+  const auto signature = ltf::aws::sign_request(request, "abc.us-east-1.aoss.amazonaws.com",
+                                                {"AKID", kSecret, ""}, params);
   ASSERT_TRUE(signature);
   EXPECT_EQ(request["X-Amz-Content-Sha256"], ltf::aws::sha256_hex("{}"));
   EXPECT_EQ(signature->signed_headers, "content-type;host;x-amz-content-sha256;x-amz-date");

@@ -53,20 +53,26 @@ std::vector<Shape> shapes() {
       "{\"@timestamp\":\"2024-02-29T23:59:59.999Z\",\"message\":\"caf\xc3\xa9 \\\"quoted\\\"\"}\n";
   return {
       {http::verb::post, "/_bulk", {{"Content-Type", "application/x-ndjson"}}, ndjson},
-      {http::verb::post, "/lambda-logs/_bulk",
-       {{"Content-Type", "application/x-ndjson"}, {"Content-Encoding", "gzip"}}, binary_body()},
-      {http::verb::put, "/_index_template/lambda-telemetry?cluster_manager_timeout=30s&create=false",
+      {http::verb::post,
+       "/lambda-logs/_bulk",
+       {{"Content-Type", "application/x-ndjson"}, {"Content-Encoding", "gzip"}},
+       binary_body()},
+      {http::verb::put,
+       "/_index_template/lambda-telemetry?cluster_manager_timeout=30s&create=false",
        {{"Content-Type", "application/json"}},
        "{\"index_patterns\":[\"lambda-*\"],\"priority\":100}"},
       {http::verb::head, "/lambda-platform", {}, ""},
-      {http::verb::get, "/lambda-logs-2024.01.01/_search?q=level%3AERROR%20AND%20x&size=10&from=0",
-       {{"Accept", "application/json"}}, ""},
+      {http::verb::get,
+       "/lambda-logs-2024.01.01/_search?q=level%3AERROR%20AND%20x&size=10&from=0",
+       {{"Accept", "application/json"}},
+       ""},
       {http::verb::delete_, "/idx/_doc/a%2Fb%20c", {}, ""},
       {http::verb::get, "/%E2%9C%93/caf%C3%A9?%E1%88%B4=%E2%9C%93&b=&a=2&a=1&a=10", {}, ""},
       {http::verb::get, "/a/./b/../c//d/?x=%2B%26%3D", {}, ""},
       {http::verb::get, "/_plugins/../_cluster/health/", {}, ""},
       {http::verb::post, "/a/b!$&'()*+,;=:@c~d", {{"Content-Type", "text/plain"}}, "x"},
-      {http::verb::patch, "/prod/users/123",
+      {http::verb::patch,
+       "/prod/users/123",
        {{"Content-Type", "application/json"},
         {"X-Custom", "  first   value  "},
         {"x-custom", "second\tvalue"},
@@ -75,7 +81,8 @@ std::vector<Shape> shapes() {
        "{\"name\":\"\xe2\x9c\x93\"}"},
       {http::verb::get, "/?list-type=2&prefix=logs%2F2024", {}, ""},
       {http::verb::options, "/", {{"Origin", "https://example.com"}}, ""},
-      {http::verb::post, "/",
+      {http::verb::post,
+       "/",
        {{"Content-Type", "application/x-amz-json-1.1"},
         {"X-Amz-Target", "secretsmanager.GetSecretValue"}},
        "{\"SecretId\":\"prod/opensearch\"}"},
@@ -129,15 +136,16 @@ std::vector<Case> build_cases() {
     for (const Shape& shape : shapes()) {
       for (bool with_token : {false, true}) {
         Case c;
-        c.id = std::to_string(n) + ":" + service + " " + std::string(http::to_string(shape.method)) +
-               " " + shape.target + (with_token ? " +token" : "");
+        c.id = std::to_string(n) + ":" + service + " " +
+               std::string(http::to_string(shape.method)) + " " + shape.target +
+               (with_token ? " +token" : "");
         c.request = ltf::net::Request{shape.method, shape.target, 11};
         for (const auto& [name, value] : shape.headers) c.request.insert(name, value);
         c.request.body() = shape.body;
         c.host = host;
         c.token = with_token ? "IQoJb3JpZ2luX2VjEXAMPLE/+=TOKEN" + std::to_string(n) : "";
         c.params.service = service;
-        c.params.region = service == "aoss" ? "eu-west-3"
+        c.params.region = service == "aoss"   ? "eu-west-3"
                           : service == "osis" ? "ap-southeast-2"
                                               : "us-east-1";
         c.params.time = times[static_cast<std::size_t>(n) % times.size()];
@@ -223,8 +231,8 @@ TEST(BotocoreDifferential, SignsEveryRequestExactlyLikeBotocore) {
   const fs::path errors = dir / (tag + ".err.txt");
   std::ofstream(input, std::ios::binary) << json::serialize(botocore_input(unsigned_cases));
 
-  const std::string command = *python + " '" + kScript.string() + "' '" + input.string() +
-                              "' > '" + output.string() + "' 2> '" + errors.string() + "'";
+  const std::string command = *python + " '" + kScript.string() + "' '" + input.string() + "' > '" +
+                              output.string() + "' 2> '" + errors.string() + "'";
   const int status = std::system(command.c_str());
   const std::string out = read_file(output);
   const std::string err = read_file(errors);

@@ -94,8 +94,9 @@ ltf::aws::SigningRequest parse_request(const std::string& raw, Continuation cont
       const std::size_t amp = query.find('&');
       const std::string_view pair = query.substr(0, amp);
       const std::size_t eq = pair.find('=');
-      request.query.push_back({percent_decode(pair.substr(0, eq)),
-                               eq == std::string_view::npos ? "" : percent_decode(pair.substr(eq + 1))});
+      request.query.push_back(
+          {percent_decode(pair.substr(0, eq)),
+           eq == std::string_view::npos ? "" : percent_decode(pair.substr(eq + 1))});
       if (amp == std::string_view::npos) break;
       query.remove_prefix(amp + 1);
     }
@@ -234,7 +235,8 @@ std::vector<VectorCase> context_cases(const std::string& suite, const fs::path& 
     c.params.service = text(context.at("service"));
     c.params.time = parse_iso8601(text(context.at("timestamp")));
     if (context.contains("normalize")) c.params.normalize_path = context.at("normalize").as_bool();
-    if (context.contains("sign_body")) c.params.add_content_sha256 = context.at("sign_body").as_bool();
+    if (context.contains("sign_body"))
+      c.params.add_content_sha256 = context.at("sign_body").as_bool();
 
     const std::string raw = read(c.dir / "request.txt");
     c.request = parse_request(raw, Continuation::folded);
@@ -273,7 +275,9 @@ const std::vector<VectorCase>& botocore() {
 
 std::string test_name(const testing::TestParamInfo<VectorCase>& info) {
   std::string name = info.param.name;
-  std::replace_if(name.begin(), name.end(), [](char c) { return !std::isalnum(static_cast<unsigned char>(c)); }, '_');
+  std::replace_if(
+      name.begin(), name.end(), [](char c) { return !std::isalnum(static_cast<unsigned char>(c)); },
+      '_');
   return name;
 }
 
@@ -303,7 +307,8 @@ TEST_P(BotocoreSuite, SignsLikeTheVector) { check(GetParam()); }
 // An empty list makes GoogleTest fail the instantiation, so a missing vectors folder is loud.
 INSTANTIATE_TEST_SUITE_P(AwsSigV4TestSuite, ClassicSuite, testing::ValuesIn(classic()), test_name);
 INSTANTIATE_TEST_SUITE_P(AwsCAuthV4, CrtSuite, testing::ValuesIn(crt()), test_name);
-INSTANTIATE_TEST_SUITE_P(BotocoreGenerated, BotocoreSuite, testing::ValuesIn(botocore()), test_name);
+INSTANTIATE_TEST_SUITE_P(BotocoreGenerated, BotocoreSuite, testing::ValuesIn(botocore()),
+                         test_name);
 
 TEST(SigV4Vectors, EverySuiteIsComplete) {
   EXPECT_EQ(classic().size(), 31u);
@@ -319,7 +324,8 @@ TEST(SigV4Vectors, ClassicDefectiveCasesSignTheirStringToSign) {
     ++seen;
     const auto key = ltf::aws::derive_signing_key(c.credentials.secret_access_key, "20150830",
                                                   c.params.region, c.params.service);
-    EXPECT_TRUE(c.authorization.ends_with("Signature=" + ltf::aws::signature_of(key, c.string_to_sign)))
+    EXPECT_TRUE(
+        c.authorization.ends_with("Signature=" + ltf::aws::signature_of(key, c.string_to_sign)))
         << c.name;
   }
   EXPECT_EQ(seen, 2);
