@@ -115,6 +115,10 @@ void read_destination(Reader& r, Config& c) {
   r.integer("DISPATCH_MIN_BATCH_SIZE", c.dispatch_min_batch_size, 0, 1'000'000);
   r.integer("LTF_DISPATCH_MAX_BATCH_BYTES", c.dispatch_max_batch_bytes, 1024, 64ull * 1024 * 1024);
   r.millis("LTF_SINK_TIMEOUT_MS", c.sink_timeout, 10, 60'000);
+  r.millis("LTF_RETRY_INITIAL_MS", c.retry_initial, 1, 60'000);
+  r.millis("LTF_RETRY_MAX_MS", c.retry_max, 1, 3'600'000);
+  r.integer("LTF_CIRCUIT_FAILURES", c.circuit_failures, 1, 1000);
+  r.millis("LTF_CIRCUIT_COOLDOWN_MS", c.circuit_cooldown, 0, 3'600'000);
 }
 
 void read_transport(Reader& r, Config& c) {

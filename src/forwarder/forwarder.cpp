@@ -58,7 +58,10 @@ class Session : public std::enable_shared_from_this<Session> {
         function_(std::move(function)),
         buffer_(config_.buffer_max_bytes),
         sink_(sinks::make_sink(executor, config_)),
-        dispatcher_(executor, buffer_, *sink_, config_.dispatch_max_batch_bytes),
+        dispatcher_(executor, buffer_, *sink_, config_.dispatch_max_batch_bytes,
+                    pipeline::RetryPolicy::Options{config_.retry_initial, config_.retry_max,
+                                                   config_.circuit_failures,
+                                                   config_.circuit_cooldown}),
         policy_(config_.dispatch_min_batch_size),
         tracker_(executor),
         listener_(executor,
@@ -168,6 +171,7 @@ asio::awaitable<void> Session::on_invoke(const lambda::InvokeEvent& invoke) {
 
 asio::awaitable<void> Session::on_shutdown(const lambda::ShutdownEvent& shutdown) {
   const auto limit = monotonic_deadline(shutdown.deadline_ms, config_.deadline_margin);
+  dispatcher_.ignore_backoff();  // no later invocation will retry: use what time is left
   // The last invocation's platform.report is only produced after we called /next: give it a
   // short while (a quarter of what is left) to arrive, then send everything.
   if (expect_runtime_done_)

@@ -80,7 +80,7 @@ asio::awaitable<FlushResult> Dispatcher::drain() {
     try {
       delivery = co_await sink_.deliver(batch);
     } catch (const std::exception& e) {  // a sink bug must not end the dispatcher
-      delivery = {Outcome::retry_later, 0, e.what()};
+      delivery = {Outcome::retry_later, 0, e.what(), {}};
     }
     sending_ = false;
     note(delivery, batch.size());

@@ -11,7 +11,8 @@ ltf::Environment base_env() { return {{"AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001
 
 TEST(Config, DefaultsNeedOnlyTheRuntimeApi) {
   auto result = ltf::load_config(base_env());
-  ASSERT_TRUE(std::holds_alternative<ltf::Config>(result));
+  if (auto* errors = std::get_if<std::vector<ltf::ConfigError>>(&result))
+    FAIL() << ltf::describe(*errors);
   const auto& config = std::get<ltf::Config>(result);
   EXPECT_EQ(config.runtime_api, "127.0.0.1:9001");
   EXPECT_FALSE(config.dispatch_post_uri);

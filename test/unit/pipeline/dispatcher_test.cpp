@@ -47,7 +47,7 @@ class FakeSink final : public ltf::sinks::Sink {
         ++cancelled;
     }
     ++answered;
-    if (script.empty()) co_return Delivery{Outcome::delivered, 200, {}};
+    if (script.empty()) co_return Delivery{Outcome::delivered, 200, {}, {}};
     Delivery next = script.front();
     script.pop_front();
     if (next.detail == "throw") throw std::runtime_error("sink bug");
@@ -95,7 +95,7 @@ std::vector<int> flatten(const std::vector<std::vector<int>>& batches) {
   return out;
 }
 
-const Delivery unavailable{Outcome::retry_later, 503, "try later"};
+const Delivery unavailable{Outcome::retry_later, 503, "try later", {}};
 
 struct DispatcherTest : ::testing::Test {
   // Three events make an array of 82-85 bytes, four at least 109: batches of three.
@@ -147,7 +147,7 @@ TEST_F(DispatcherTest, FlushDrainsEverythingInBatchesOfAtMostMaxBatchBytes) {
 
 TEST_F(DispatcherTest, AFailedBatchGoesBackToTheFrontAndEndsTheFlushAsFailed) {
   buffer.push(events(0, 9));
-  sink.script = {Delivery{Outcome::delivered, 200, {}}, unavailable};
+  sink.script = {Delivery{Outcome::delivered, 200, {}, {}}, unavailable};
   EXPECT_EQ(flush(), FlushResult::failed);
   ASSERT_EQ(sink.received.size(), 2u) << "a failure ends the flush: no third request";
   EXPECT_EQ(buffer.size(), 6u);
@@ -163,7 +163,7 @@ TEST_F(DispatcherTest, AFailedBatchGoesBackToTheFrontAndEndsTheFlushAsFailed) {
 
 TEST_F(DispatcherTest, RejectedBatchesAreDroppedAndCounted) {
   buffer.push(events(0, 6));
-  sink.script = {Delivery{Outcome::rejected, 400, "mapping conflict"}};
+  sink.script = {Delivery{Outcome::rejected, 400, "mapping conflict", {}}};
   EXPECT_EQ(flush(), FlushResult::drained);
   EXPECT_EQ(sink.received.size(), 2u);
   EXPECT_TRUE(buffer.empty());
@@ -174,7 +174,7 @@ TEST_F(DispatcherTest, RejectedBatchesAreDroppedAndCounted) {
 
 TEST_F(DispatcherTest, ASinkThatThrowsCountsAsAFailureNotTheEndOfTheDispatcher) {
   buffer.push(events(0, 2));
-  sink.script = {Delivery{Outcome::retry_later, 0, "throw"}};
+  sink.script = {Delivery{Outcome::retry_later, 0, "throw", {}}};
   EXPECT_EQ(flush(), FlushResult::failed);
   EXPECT_EQ(buffer.size(), 2u);
   EXPECT_EQ(flush(), FlushResult::drained);
@@ -284,7 +284,7 @@ TEST_F(DispatcherTest, LogsStateChangesOnlyNeverPerRequest) {
   EXPECT_EQ(flush(), FlushResult::drained);  // steady state: nothing
   for (unsigned status : {400u, 400u, 413u, 400u}) {  // one warning per distinct status
     buffer.push(events(0, 1));
-    sink.script = {Delivery{Outcome::rejected, status, "no: " + std::to_string(status)}};
+    sink.script = {Delivery{Outcome::rejected, status, "no: " + std::to_string(status), {}}};
     EXPECT_EQ(flush(), FlushResult::drained);
   }
   const std::string out = testing::internal::GetCapturedStdout();
