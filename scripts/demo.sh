@@ -8,8 +8,9 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 cmake --preset release >/dev/null
 cmake --build --preset release --target telemetry-forwarder fake-lambda
-mkdir -p build/demo
+rm -rf build/demo/spill && mkdir -p build/demo  # each demo is a fresh sandbox: an empty /tmp
 exec build/release/src/fake-lambda \
   --extension build/release/src/telemetry-forwarder \
   --sink --invocations 100 --lines 20 --line-bytes 120 \
+  --env LTF_SPILL_DIR="$PWD/build/demo/spill" \
   --report build/demo/report.json "$@"

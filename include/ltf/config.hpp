@@ -51,6 +51,9 @@ struct Config {
                                         // may spend flushing before /next is called regardless
   std::uint64_t buffer_max_bytes = 8 * 1024 * 1024;  // LTF_BUFFER_MAX_BYTES: memory budget for
                                                      // undelivered events
+  std::string spill_dir = "/tmp/telemetry-forwarder";  // LTF_SPILL_DIR: undelivered events past
+                                                       // the memory budget, kept on disk
+  std::uint64_t spill_max_bytes = 64 * 1024 * 1024;  // LTF_SPILL_MAX_BYTES; 0 turns spilling off
   Milliseconds deadline_margin{100};  // LTF_DEADLINE_MARGIN_MS: finish this long before any
                                       // deadlineMs (an invocation's or SHUTDOWN's)
 

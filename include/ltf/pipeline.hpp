@@ -3,6 +3,7 @@
 // (when to send; no I/O, unit-tested alone) and the dispatcher coroutine (how to send).
 
 #include "ltf/sinks.hpp"
+#include "ltf/spill_store.hpp"
 #include "ltf/telemetry.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -25,24 +26,45 @@ struct BufferStats {
   std::uint64_t dropped_bytes = 0;
 };
 
-// FIFO of undelivered events whose total footprint stays within `max_bytes`. When a push would
-// exceed it, the oldest events are dropped first and counted.
+// A batch on its way to the sink, and where it came from: memory, or the spill store's files.
+struct Batch {
+  std::vector<Event> events;
+  std::optional<SpillCursor> spilled;
+};
+
+// FIFO of undelivered events whose total footprint in memory stays within `max_bytes`. When a
+// push would exceed it, the oldest events go to the spill store when one is attached (they are
+// older than anything in memory, so the store is read first), and are dropped and counted when
+// there is none or it is full.
 class Buffer {
  public:
   explicit Buffer(std::uint64_t max_bytes);
+  void attach_spill(SpillStore* spill) { spill_ = spill; }
+  // The oldest events, from disk first: as many as fit in `max_batch_bytes` of raw JSON.
+  Batch take_batch(std::uint64_t max_batch_bytes);
+  // The batch was not delivered: it is the oldest again.
+  void give_back(Batch&& batch);
+  // The batch was delivered (or refused for good): it is gone, from disk too.
+  void consumed(const Batch& batch);
+  // Moves every event in memory to the spill store, for a later process in this sandbox to send.
+  // Returns how many did not fit (they stay in memory).
+  std::size_t spill_everything();
   void push(std::vector<Event>&& events);
   // Removes and returns events from the front: as many as fit in `max_batch_bytes` of raw JSON,
   // and always at least one when the buffer is not empty.
   std::vector<Event> take(std::uint64_t max_batch_bytes);
   // Puts an undelivered batch back at the front, in its original order (still within budget).
   void restore(std::vector<Event>&& batch);
-  std::size_t size() const { return events_.size(); }
-  std::uint64_t bytes() const { return bytes_; }
-  bool empty() const { return events_.empty(); }
+  // Events waiting, in memory and on disk.
+  std::size_t size() const { return events_.size() + (spill_ ? spill_->events() : 0); }
+  std::uint64_t bytes() const { return bytes_; }  // in memory
+  bool empty() const { return events_.empty() && (!spill_ || spill_->empty()); }
   const BufferStats& stats() const { return stats_; }
 
  private:
   void enforce_budget();
+  void evict_front(std::size_t count);
+  SpillStore* spill_ = nullptr;
   std::uint64_t max_bytes_;
   std::uint64_t bytes_ = 0;
   std::deque<Event> events_;

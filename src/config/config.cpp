@@ -153,6 +153,11 @@ void read_flushing(Reader& r, Config& c) {
   r.millis("LTF_FLUSH_BUDGET_MS", c.flush_budget, 0, 60'000);
   r.integer("LTF_BUFFER_MAX_BYTES", c.buffer_max_bytes, 64 * 1024, 1024ull * 1024 * 1024);
   r.millis("LTF_DEADLINE_MARGIN_MS", c.deadline_margin, 0, 1'000);
+  r.integer("LTF_SPILL_MAX_BYTES", c.spill_max_bytes, 0, 16ull * 1024 * 1024 * 1024);
+  if (const std::string* dir = r.raw("LTF_SPILL_DIR")) {
+    if (dir->empty() || dir->front() != '/') r.fail("LTF_SPILL_DIR", "must be an absolute path, got '" + *dir + "'");
+    else c.spill_dir = *dir;
+  }
   if (const std::string* level = r.raw("LTF_LOG_LEVEL")) {
     if (*level != "off" && !log::parse_level(*level))
       r.fail("LTF_LOG_LEVEL", "must be trace, debug, info, warn, error or off, got '" + *level + "'");

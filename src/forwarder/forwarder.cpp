@@ -85,6 +85,7 @@ class Session : public std::enable_shared_from_this<Session> {
   Config config_;
   lambda::ExtensionsClient& client_;
   telemetry::FunctionIdentity function_;
+  std::unique_ptr<pipeline::SpillStore> spill_;
   pipeline::Buffer buffer_;
   std::unique_ptr<sinks::Sink> sink_;
   pipeline::Dispatcher dispatcher_;
@@ -119,6 +120,19 @@ asio::awaitable<bool> Session::init_failed(const std::string& type, const std::s
 }
 
 asio::awaitable<bool> Session::start() {
+  if (config_.spill_max_bytes > 0) {
+    spill_ = std::make_unique<pipeline::SpillStore>(config_.spill_dir, config_.spill_max_bytes);
+    if (auto ec = spill_->open()) {
+      LTF_LOG(warning) << "cannot keep events on disk in " << config_.spill_dir << " ("
+                       << ec.message() << "): past the memory budget they will be dropped";
+      spill_.reset();
+    } else {
+      buffer_.attach_spill(spill_.get());
+      if (!spill_->empty())
+        LTF_LOG(info) << "found about " << spill_->events() << " undelivered events in "
+                      << config_.spill_dir << ": they go first";
+    }
+  }
   if (auto ec = listener_.start())
     co_return co_await init_failed("Extension.ListenerFailed",
                                    "cannot listen for telemetry on port " +
@@ -184,6 +198,12 @@ asio::awaitable<void> Session::on_shutdown(const lambda::ShutdownEvent& shutdown
     co_await sleep_until(std::min(limit, Clock::now() + backoff));
     backoff = std::min(backoff * 2, std::chrono::milliseconds(200));
   }
+  // Lambda keeps /tmp across resets: a successor in this sandbox can still send what we could not.
+  std::uint64_t left_on_disk = 0;
+  if (spill_ && !buffer_.empty()) {
+    buffer_.spill_everything();
+    left_on_disk = spill_->events();
+  }
   const auto& d = dispatcher_.stats();
   const auto& l = listener_.stats();
   LTF_LOG(info) << "shutdown (" << shutdown.reason << "): received " << received_
@@ -191,6 +211,7 @@ asio::awaitable<void> Session::on_shutdown(const lambda::ShutdownEvent& shutdown
                 << " requests (" << d.failed_requests << " failed), rejected by the sink "
                 << d.rejected_events << ", dropped over the memory budget "
                 << buffer_.stats().dropped_events << ", undelivered " << buffer_.size()
+                << " (" << left_on_disk << " kept on disk)"
                 << "; refused POSTs: " << l.malformed_posts << " malformed, " << l.oversized_posts
                 << " oversized";
 }

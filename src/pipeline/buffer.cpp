@@ -41,14 +41,66 @@ void Buffer::restore(std::vector<Event>&& batch) {
   enforce_budget();
 }
 
+Batch Buffer::take_batch(std::uint64_t max_batch_bytes) {
+  if (spill_ && !spill_->empty()) {
+    Batch batch;
+    SpillCursor cursor;
+    batch.events = spill_->take(max_batch_bytes, cursor);
+    if (!batch.events.empty()) {
+      batch.spilled = cursor;
+      return batch;
+    }
+  }
+  return Batch{take(max_batch_bytes), std::nullopt};
+}
+
+void Buffer::give_back(Batch&& batch) {
+  if (batch.spilled) spill_->restore(*batch.spilled);
+  else restore(std::move(batch.events));
+}
+
+void Buffer::consumed(const Batch& batch) {
+  if (batch.spilled) spill_->acknowledge(*batch.spilled);
+}
+
+std::size_t Buffer::spill_everything() {
+  if (!spill_) return events_.size();
+  evict_front(events_.size());
+  return events_.size();
+}
+
 void Buffer::enforce_budget() {
-  while (bytes_ > max_bytes_ && !events_.empty()) {
+  std::size_t over = 0;
+  std::uint64_t excess = bytes_ > max_bytes_ ? bytes_ - max_bytes_ : 0;
+  for (auto it = events_.begin(); excess > 0 && it != events_.end(); ++it, ++over)
+    excess -= std::min(excess, static_cast<std::uint64_t>(it->footprint()));
+  if (over == 0) return;
+  if (spill_) {
+    evict_front(over);
+    over = 0;
+    excess = bytes_ > max_bytes_ ? bytes_ - max_bytes_ : 0;
+    for (auto it = events_.begin(); excess > 0 && it != events_.end(); ++it, ++over)
+      excess -= std::min(excess, static_cast<std::uint64_t>(it->footprint()));
+  }
+  // No store, or it is full: the oldest are lost, and counted.
+  for (; over > 0 && !events_.empty(); --over) {
     const std::uint64_t footprint = events_.front().footprint();
     bytes_ -= footprint;
     ++stats_.dropped_events;
     stats_.dropped_bytes += footprint;
     events_.pop_front();
   }
+}
+
+void Buffer::evict_front(std::size_t count) {
+  std::vector<Event> oldest(std::make_move_iterator(events_.begin()),
+                            std::make_move_iterator(events_.begin() + static_cast<std::ptrdiff_t>(count)));
+  const std::size_t written = spill_->append(oldest);
+  // What the store took leaves memory; what it refused goes back to the front, in order.
+  for (std::size_t i = 0; i < written; ++i) bytes_ -= oldest[i].footprint();
+  events_.erase(events_.begin(), events_.begin() + static_cast<std::ptrdiff_t>(count));
+  events_.insert(events_.begin(), std::make_move_iterator(oldest.begin() + static_cast<std::ptrdiff_t>(written)),
+                 std::make_move_iterator(oldest.end()));
 }
 
 }  // namespace ltf::pipeline

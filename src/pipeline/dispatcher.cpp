@@ -70,35 +70,37 @@ asio::awaitable<FlushResult> Dispatcher::drain() {
       ++stats_.deferred_flushes;
       co_return FlushResult::failed;
     }
-    std::vector<Event> batch = buffer_.take(max_batch_bytes_);
-    owed -= std::min(owed, batch.size());
+    Batch batch = buffer_.take_batch(max_batch_bytes_);
+    owed -= std::min(owed, batch.events.size());
 
     // Not bound to any waiter: nobody giving up on a flush can cancel this request.
     sending_ = true;
     ++stats_.requests;
     sinks::Delivery delivery;
     try {
-      delivery = co_await sink_.deliver(batch);
+      delivery = co_await sink_.deliver(batch.events);
     } catch (const std::exception& e) {  // a sink bug must not end the dispatcher
       delivery = {Outcome::retry_later, 0, e.what(), {}};
     }
     sending_ = false;
-    note(delivery, batch.size());
+    note(delivery, batch.events.size());
 
     switch (delivery.outcome) {
       case Outcome::delivered:
         retry_.succeeded();
-        stats_.delivered_events += batch.size();
+        stats_.delivered_events += batch.events.size();
+        buffer_.consumed(batch);
         break;
       case Outcome::rejected:  // the sink is up; it just refuses this batch
         retry_.succeeded();
         ++stats_.failed_requests;
-        stats_.rejected_events += batch.size();
+        stats_.rejected_events += batch.events.size();
+        buffer_.consumed(batch);
         break;
       case Outcome::retry_later:
         retry_.failed(RetryPolicy::Clock::now(), delivery.retry_after);
         ++stats_.failed_requests;
-        buffer_.restore(std::move(batch));
+        buffer_.give_back(std::move(batch));
         co_return FlushResult::failed;
     }
   }

@@ -175,6 +175,36 @@ TEST(Forwarder, SinkAnsweringGarbageIsRetriedLater) {
   expect_nothing_lost(h, outcome.report);
 }
 
+TEST(Forwarder, WhatASinkOutageLeavesOnDiskIsSentFirstByTheNextProcessInTheSandbox) {
+  Harness first;
+  first.scenario.invocations = 10;
+  first.scenario.log_lines_per_invocation = 40;
+  first.scenario.log_line_bytes = 200;  // ~90 KB in all: more than the memory budget
+  first.env["LTF_BUFFER_MAX_BYTES"] = "65536";
+  first.sink.set_fault(SinkFault::refuse());
+  auto down = first.run();
+  EXPECT_EQ(down.exit_code, 0);
+  EXPECT_EQ(down.report.timed_out_invocations(), 0u);
+  EXPECT_EQ(first.sink.lines(), 0u);
+
+  // A new extension process in the same sandbox (same /tmp), with the destination back.
+  Harness second;
+  second.env["LTF_SPILL_DIR"] = first.spill_dir();
+  second.scenario.invocations = 2;
+  auto up = second.run();
+  EXPECT_EQ(up.exit_code, 0);
+  std::vector<std::string> both = down.report.function_lines;
+  both.insert(both.end(), up.report.function_lines.begin(), up.report.function_lines.end());
+  auto lines = second.sink.account(both);
+  EXPECT_EQ(lines.lost, 0u);
+  EXPECT_EQ(lines.duplicated, 0u);
+  EXPECT_EQ(lines.unexpected, 0u);
+  // The first process's events went before the second's own.
+  ASSERT_FALSE(second.sink.received().empty());
+  EXPECT_NE(second.sink.received().front().body.find(down.report.function_lines.front()),
+            std::string::npos);
+}
+
 TEST(Forwarder, ListenerPortAlreadyTakenIsReportedAsAnInitError) {
   Harness h;
   asio::ip::tcp::acceptor squatter(h.io, {asio::ip::make_address("0.0.0.0"), 0});

@@ -8,6 +8,9 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/this_coro.hpp>
 
+#include <cstdlib>
+#include <filesystem>
+
 namespace ltf::test {
 
 namespace asio = boost::asio;
@@ -19,6 +22,10 @@ std::uint16_t free_port() {
 }
 
 Harness::Harness() : sink(io.get_executor()) {
+  std::string pattern = (std::filesystem::temp_directory_path() / "ltf-spill-XXXXXX").string();
+  spill_dir_ = ::mkdtemp(pattern.data()) ? pattern : "";
+  EXPECT_FALSE(spill_dir_.empty());
+  env["LTF_SPILL_DIR"] = spill_dir_;
   scenario.external_extensions = {kExtensionName};
   scenario.invocations = 3;
   scenario.log_lines_per_invocation = 5;
@@ -31,6 +38,8 @@ Harness::Harness() : sink(io.get_executor()) {
 Harness::~Harness() {
   if (fake_) fake_->stop();
   sink.stop();
+  std::error_code ignored;
+  std::filesystem::remove_all(spill_dir_, ignored);
 }
 
 Outcome Harness::run() {

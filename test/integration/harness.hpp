@@ -40,8 +40,11 @@ class Harness {
   Outcome run();
 
   emulator::FakeLambda* fake() { return fake_.get(); }
+  // This sandbox's /tmp for spilled events (LTF_SPILL_DIR), removed with the harness.
+  const std::string& spill_dir() const { return spill_dir_; }
 
  private:
+  std::string spill_dir_;
   std::unique_ptr<emulator::FakeLambda> fake_;
 };
 

@@ -26,9 +26,14 @@ struct Run {
 Run run_fake_lambda(const std::string& args) {
   const auto report_path = std::filesystem::temp_directory_path() /
                            ("ltf-report-" + std::to_string(::getpid()) + ".json");
+  // A sandbox of its own: its /tmp for spilled events starts empty.
+  const auto spill_dir = std::filesystem::temp_directory_path() /
+                         ("ltf-spill-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(spill_dir);
   const std::string command = std::string(LTF_FAKE_LAMBDA_BIN) + " --extension " +
                               LTF_FORWARDER_BIN + " --sink --report " + report_path.string() +
-                              " " + args + " > /dev/null 2>&1";
+                              " --env LTF_SPILL_DIR=" + spill_dir.string() + " " + args +
+                              " > /dev/null 2>&1";
   Run run;
   const int status = std::system(command.c_str());
   run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -36,6 +41,7 @@ Run run_fake_lambda(const std::string& args) {
   std::stringstream text;
   text << in.rdbuf();
   std::filesystem::remove(report_path);
+  std::filesystem::remove_all(spill_dir);
   boost::system::error_code ec;
   run.report = json::parse(text.str(), ec);
   EXPECT_FALSE(ec) << "no JSON report from: " << command;
