@@ -44,12 +44,12 @@ struct Config {
   Milliseconds retry_initial{100};    // LTF_RETRY_INITIAL_MS: first backoff after a failure
   Milliseconds retry_max{10'000};     // LTF_RETRY_MAX_MS: backoff ceiling
   std::uint32_t circuit_failures = 5;  // LTF_CIRCUIT_FAILURES: failures in a row that open the circuit
-  Milliseconds circuit_cooldown{30'000};  // LTF_CIRCUIT_COOLDOWN_MS: open circuit's pause
+  Milliseconds circuit_cooldown{10'000};  // LTF_CIRCUIT_COOLDOWN_MS: open circuit's pause
 
   // --- Flushing
   Milliseconds flush_budget{200};       // LTF_FLUSH_BUDGET_MS: post-runtime time one invocation
                                         // may spend flushing before /next is called regardless
-  std::uint64_t buffer_max_bytes = 8 * 1024 * 1024;  // LTF_BUFFER_MAX_BYTES: memory budget for
+  std::uint64_t buffer_max_bytes = 2 * 1024 * 1024;  // LTF_BUFFER_MAX_BYTES: memory budget for
                                                      // undelivered events
   std::string spill_dir = "/tmp/telemetry-forwarder";  // LTF_SPILL_DIR: undelivered events past
                                                        // the memory budget, kept on disk

@@ -2,6 +2,8 @@
 // between invocations, killed at the deadline if it overstays. Assertions read fake-lambda's JSON
 // report.
 
+#include "harness.hpp"
+
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
@@ -32,7 +34,9 @@ Run run_fake_lambda(const std::string& args) {
   std::filesystem::remove_all(spill_dir);
   const std::string command = std::string(LTF_FAKE_LAMBDA_BIN) + " --extension " +
                               LTF_FORWARDER_BIN + " --sink --report " + report_path.string() +
-                              " --env LTF_SPILL_DIR=" + spill_dir.string() + " " + args +
+                              " --env LTF_SPILL_DIR=" + spill_dir.string() +
+                              " --env LTF_LISTENER_PORT=" + std::to_string(ltf::test::free_port()) + " " +
+                              args +
                               " > /dev/null 2>&1";
   Run run;
   const int status = std::system(command.c_str());
