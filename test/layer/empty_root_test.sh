@@ -18,10 +18,11 @@ fake_lambda="$(realpath "$2")"
 modes="${3:-all}"
 
 # ---------------------------------------------------------------------------------------------
-# HTTPS: enabled once the HTTP client speaks TLS (SNI, verification on, CA lookup that includes
-# /etc/pki/tls/certs/ca-bundle.crt). Until then only the plain-HTTP round runs.
+# Three rounds: plain HTTP to a host name; HTTPS with verification on against the CA found at the
+# Amazon Linux path; HTTPS to a sink whose certificate that CA did not sign (nothing may arrive).
+# LTF_EMPTY_ROOT_HTTPS=0 runs the plain-HTTP round alone.
 # ---------------------------------------------------------------------------------------------
-LTF_EMPTY_ROOT_HTTPS="${LTF_EMPTY_ROOT_HTTPS:-0}"
+LTF_EMPTY_ROOT_HTTPS="${LTF_EMPTY_ROOT_HTTPS:-1}"
 if [ "$modes" = all ]; then
   modes="http"
   if [ "$LTF_EMPTY_ROOT_HTTPS" = 1 ]; then modes="http https https-untrusted"; fi
