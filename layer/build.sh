@@ -45,9 +45,12 @@ package() {
   chmod 0755 "$out/extensions/telemetry-forwarder"
   touch -d "2000-01-01 00:00:00 UTC" "$out/extensions" "$out/extensions/telemetry-forwarder"
   (cd "$out" && zip -q -X -9 extension.zip extensions/telemetry-forwarder)
-  # Exactly one entry, executable.
+  # Exactly one entry, executable. (The listing is captured first: `unzip | grep -q` under
+  # pipefail fails whenever grep exits before unzip has written everything.)
+  local listing
+  listing="$(unzip -Z "$out/extension.zip")"
   if [ "$(unzip -Z1 "$out/extension.zip")" != extensions/telemetry-forwarder ] ||
-     ! unzip -Z "$out/extension.zip" | grep -q '^-rwxr-xr-x .* extensions/telemetry-forwarder$'; then
+     ! grep -q '^-rwxr-xr-x .* extensions/telemetry-forwarder$' <<<"$listing"; then
     echo "layer: $arch: unexpected zip contents:" >&2; unzip -Z "$out/extension.zip" >&2; exit 1
   fi
   file "$out/extensions/telemetry-forwarder" | grep -q "statically linked" || {
