@@ -112,6 +112,38 @@ std::optional<Signature> sign_request(net::Request& request, std::string_view ho
                                       std::string* why = nullptr);
 
 // ---------------------------------------------------------------------------------------------
+// Verifying a received request: the service's side of SigV4, for the fake backends in tests and
+// in fake-lambda (Secrets Manager, OpenSearch). It recomputes the signature with sign() over the
+// headers the request says it signed, so it checks exactly what a client signed, nothing less.
+
+struct VerifyParams {
+  std::string region;   // the scope the service expects
+  std::string service;  // its signing name: "secretsmanager", "es", "aoss", ...
+  std::chrono::system_clock::time_point now = std::chrono::system_clock::now();
+  std::chrono::seconds max_skew{300};   // AWS allows about 5 minutes either way
+  bool require_content_sha256 = false;  // OpenSearch Serverless refuses requests without it
+};
+
+struct Verification {
+  bool ok = false;
+  // Why not, as the AWS error code a service would answer: MissingAuthenticationTokenException
+  // (no Authorization), IncompleteSignatureException (malformed or missing parts),
+  // UnrecognizedClientException (unknown key id or security token), InvalidSignatureException
+  // (scope, date or signature wrong).
+  std::string code;
+  std::string reason;  // a sentence for the error message; never contains a secret
+  explicit operator bool() const { return ok; }
+};
+
+// Checks `request` as received (target, headers and the exact body bytes, gzip included)
+// against `expected`: the Authorization header's key id, scope and signed header list,
+// X-Amz-Date within max_skew of `now`, X-Amz-Security-Token equal to the expected token when
+// there is one (and signed), x-amz-content-sha256 (when sent) equal to the body's hash, and the
+// signature itself.
+Verification verify_signature(const net::Request& request, const Credentials& expected,
+                              const VerifyParams& params);
+
+// ---------------------------------------------------------------------------------------------
 // Building blocks, exposed for callers that build paths and for the tests
 
 // SigV4's UriEncode: everything but A-Z a-z 0-9 - . _ ~ becomes %XX (uppercase hex); '/' is kept

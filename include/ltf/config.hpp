@@ -45,6 +45,18 @@ struct Config {
   Milliseconds retry_max{10'000};     // LTF_RETRY_MAX_MS: backoff ceiling
   std::uint32_t circuit_failures = 5;  // LTF_CIRCUIT_FAILURES: failures in a row that open the circuit
   Milliseconds circuit_cooldown{10'000};  // LTF_CIRCUIT_COOLDOWN_MS: open circuit's pause
+  // SigV4 on every request to DISPATCH_POST_URI, for IAM-protected endpoints: the signing name
+  // ("osis" for OpenSearch Ingestion, "execute-api" for API Gateway, "lambda" for function URLs)
+  std::optional<std::string> sigv4_service;  // LTF_SIGV4_SERVICE; unset: requests go unsigned
+
+  // --- Secrets Manager (destinations with credentials in a secret)
+  bool secrets_via_extension = false;  // LTF_SECRETS_VIA_EXTENSION: true|false, through the AWS
+                                       // Parameters and Secrets Lambda Extension
+  std::uint16_t secrets_extension_port = 2773;  // PARAMETERS_SECRETS_EXTENSION_HTTP_PORT, 1-65535
+  std::optional<std::string> secrets_endpoint;  // AWS_ENDPOINT_URL_SECRETS_MANAGER, else
+                                                // AWS_ENDPOINT_URL: http(s) URL; unset: the
+                                                // region's https://secretsmanager.<region>...
+  Milliseconds secrets_timeout{3000};  // LTF_SECRETS_TIMEOUT_MS, 100-60000: one fetch
 
   // --- Flushing
   Milliseconds flush_budget{200};       // LTF_FLUSH_BUDGET_MS: post-runtime time one invocation
