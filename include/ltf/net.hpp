@@ -128,6 +128,15 @@ const boost::system::error_category& certificate_category();
 // telemetry JSON several times. Throws std::bad_alloc when zlib cannot get memory.
 std::string gzip(std::string_view data, int level = 1);
 
+// The reverse, for servers that accept gzip request bodies: inflates one or more gzip members.
+// `max_size` bounds the output, so a small body cannot expand without limit.
+struct Inflated {
+  enum class Status { ok, invalid, too_large } status = Status::ok;
+  std::string data;  // the inflated bytes (only when ok)
+  bool ok() const { return status == Status::ok; }
+};
+Inflated gunzip(std::string_view data, std::size_t max_size);
+
 // ---------------------------------------------------------------------------------------------
 // Client
 
