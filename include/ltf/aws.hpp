@@ -8,6 +8,7 @@
 
 #include <array>
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,6 +42,16 @@ struct AwsEnvironment {
 // (AWS_DEFAULT_REGION as a fallback). Reports every missing variable by name; the messages never
 // contain a value.
 std::variant<AwsEnvironment, std::vector<ConfigError>> aws_from_environment(const Environment& env);
+
+// Produces the credentials and region to sign with, or nullopt with `why` (naming the missing
+// variables, never a value). Called for every signed request, so credentials that change under
+// a running process are picked up.
+using CredentialsProvider = std::function<std::optional<AwsEnvironment>(std::string* why)>;
+
+// Re-reads the process environment (aws_from_environment) on each call.
+CredentialsProvider environment_credentials();
+// Always the same credentials: tests, and callers that resolved them once.
+CredentialsProvider fixed_credentials(AwsEnvironment aws);
 
 // ---------------------------------------------------------------------------------------------
 // Signature Version 4
@@ -110,6 +121,24 @@ bool is_unsignable_header(std::string_view lowercase_name);
 std::optional<Signature> sign_request(net::Request& request, std::string_view host_header,
                                       const Credentials& credentials, const SigningParams& params,
                                       std::string* why = nullptr);
+
+// The Host value net::HttpClient sends for `url`: the host ("[...]" around IPv6), plus ":port"
+// unless it is 80 or 443. What sign_request must be given for a request HttpClient will send.
+std::string host_header(const net::HttpUrl& url);
+
+// Signs each outgoing request for one service, with the provider's credentials and region at the
+// moment of signing: a destination protected by IAM (OpenSearch Ingestion "osis", API Gateway
+// "execute-api", function URLs "lambda", ...).
+struct RequestSigner {
+  std::string service;
+  CredentialsProvider credentials = environment_credentials();
+  // x-amz-content-sha256 sent and signed: required by some services (aoss), harmless to others.
+  bool add_content_sha256 = true;
+
+  // Call once the request is final (headers, body after gzip). nullopt when signed, else why
+  // not (no credentials, bad target); the reason never contains a secret.
+  std::optional<std::string> sign(net::Request& request, std::string_view host_header) const;
+};
 
 // ---------------------------------------------------------------------------------------------
 // Verifying a received request: the service's side of SigV4, for the fake backends in tests and

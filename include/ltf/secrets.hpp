@@ -35,19 +35,6 @@
 namespace ltf::aws {
 
 // ---------------------------------------------------------------------------------------------
-// Credentials at the moment of signing
-
-// Produces the credentials and region to sign with, or nullopt with `why` (naming the missing
-// variables, never a value). Called for every signed request, so credentials that change under
-// a running process (a refreshed role) are picked up.
-using CredentialsProvider = std::function<std::optional<AwsEnvironment>(std::string* why)>;
-
-// Re-reads the process environment (aws_from_environment) on each call.
-CredentialsProvider environment_credentials();
-// Always the same credentials: tests, and callers that resolved them once.
-CredentialsProvider fixed_credentials(AwsEnvironment aws);
-
-// ---------------------------------------------------------------------------------------------
 // Outcome of a fetch
 
 struct SecretError {

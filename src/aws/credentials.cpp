@@ -52,3 +52,20 @@ std::variant<AwsEnvironment, std::vector<ConfigError>> aws_from_environment(
 }
 
 }  // namespace ltf::aws
+
+namespace ltf::aws {
+
+CredentialsProvider environment_credentials() {
+  return [](std::string* why) -> std::optional<AwsEnvironment> {
+    auto result = aws_from_environment(process_environment());
+    if (auto* aws = std::get_if<AwsEnvironment>(&result)) return std::move(*aws);
+    if (why) *why = describe(std::get<std::vector<ConfigError>>(result));
+    return std::nullopt;
+  };
+}
+
+CredentialsProvider fixed_credentials(AwsEnvironment aws) {
+  return [aws = std::move(aws)](std::string*) -> std::optional<AwsEnvironment> { return aws; };
+}
+
+}  // namespace ltf::aws

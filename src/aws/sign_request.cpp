@@ -44,3 +44,28 @@ std::optional<Signature> sign_request(net::Request& request, std::string_view ho
 }
 
 }  // namespace ltf::aws
+
+namespace ltf::aws {
+
+std::string host_header(const net::HttpUrl& url) {
+  // Mirrors HttpClient, which sets Host itself: a mismatch here would be a 403 at the service.
+  std::string out = url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
+  if (url.port != "80" && url.port != "443") out += ":" + url.port;
+  return out;
+}
+
+std::optional<std::string> RequestSigner::sign(net::Request& request,
+                                               std::string_view host) const {
+  std::string why;
+  const std::optional<AwsEnvironment> aws = credentials ? credentials(&why) : std::nullopt;
+  if (!aws) return "no AWS credentials to sign with: " + (why.empty() ? "none configured" : why);
+  SigningParams params;
+  params.region = aws->region;
+  params.service = service;
+  params.time = std::chrono::system_clock::now();
+  params.add_content_sha256 = add_content_sha256;
+  if (!sign_request(request, host, aws->credentials, params, &why)) return why;
+  return std::nullopt;
+}
+
+}  // namespace ltf::aws
