@@ -46,6 +46,9 @@ class Buffer {
   void give_back(Batch&& batch);
   // The batch was delivered (or refused for good): it is gone, from disk too.
   void consumed(const Batch& batch);
+  // Part of the batch was delivered: the events at the indices in `retry` (ascending) are the
+  // oldest again, in memory; the rest is gone, from disk too.
+  void partly_consumed(Batch&& batch, const std::vector<std::size_t>& retry);
   // Moves every event in memory to the spill store, for a later process in this sandbox to send.
   // Returns how many did not fit (they stay in memory).
   std::size_t spill_everything();
@@ -122,6 +125,7 @@ struct DispatchStats {
   std::uint64_t failed_requests = 0;   // of which not delivered
   std::uint64_t delivered_events = 0;
   std::uint64_t rejected_events = 0;   // refused by the sink for good (4xx): lost, counted
+  std::uint64_t retried_events = 0;    // events put back after a failed attempt (each time)
   std::uint64_t deferred_flushes = 0;  // flushes that did not try: backing off, circuit open
 };
 
@@ -174,6 +178,8 @@ class Dispatcher {
   std::set<unsigned> reported_rejections_;
 
   boost::asio::awaitable<FlushResult> drain();
+  // Applies a per-event answer; true when every event of the batch is settled.
+  bool settle_per_event(Batch&& batch, const sinks::Delivery& delivery);
   void note(const sinks::Delivery& delivery, std::size_t events);
 };
 

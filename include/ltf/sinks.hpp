@@ -10,11 +10,13 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string_view>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace ltf::sinks {
 
@@ -25,16 +27,40 @@ enum class Outcome {
 };
 
 struct Delivery {
+  Delivery() = default;
+  Delivery(Outcome outcome_, unsigned status_ = 0, std::string detail_ = {},
+           std::optional<Milliseconds> retry_after_ = {})
+      : outcome(outcome_), status(status_), detail(std::move(detail_)), retry_after(retry_after_) {}
+
   Outcome outcome = Outcome::retry_later;
   unsigned status = 0;  // HTTP status, 0 when no response
   std::string detail;   // transport error or a bounded excerpt of the response body
   std::optional<Milliseconds> retry_after;  // the backend's Retry-After, when it sent one
+  // Per-event results, for backends that answer item by item (bulk APIs) and for batches a sink
+  // split (413): indices into the batch of the events still worth sending (`retry`) and of those
+  // refused for good (`refused`). Both empty: `outcome` applies to every event of the batch.
+  // Otherwise `outcome` describes the request and every event in neither list was delivered.
+  std::vector<std::size_t> retry;
+  std::vector<std::size_t> refused;
+
+  bool per_event() const { return !retry.empty() || !refused.empty(); }
 };
 
 // An HTTP Retry-After value: delay-seconds or an HTTP-date (relative to `now`). nullopt when it is
 // neither; a date in the past is zero.
 std::optional<Milliseconds> parse_retry_after(std::string_view value,
                                               std::chrono::system_clock::time_point now);
+
+// One request with these events, as a sink makes it.
+using SendBatch =
+    std::function<boost::asio::awaitable<Delivery>(std::span<const telemetry::Event>)>;
+
+// Sends `batch` through `send`; when the backend answers 413 (too large), sends the two halves
+// separately, splitting again any half still too large, down to single events (a single event
+// still too large is refused for good). A half that fails otherwise ends the walk: it and the
+// halves not yet sent come back in `retry`. The answer is per event once a split happened.
+boost::asio::awaitable<Delivery> deliver_splitting_when_too_large(
+    std::span<const telemetry::Event> batch, const SendBatch& send);
 
 class Sink {
  public:
@@ -45,8 +71,14 @@ class Sink {
   virtual std::string describe() const = 0;  // for logs: never includes credentials
 };
 
-// The seeds' destination: POSTs `[event,event,...]` (each event's raw JSON, as Lambda sent it)
-// to DISPATCH_POST_URI over a kept-alive connection, each request bounded by `timeout`.
+// The HTTP destination's body: a JSON array of the events as Lambda sent them, each with two
+// members added at its end, "eventId" (stable across retries, for dropping duplicates) and
+// "sequence" (order of arrival in this sandbox, for seeing gaps); either is left out when unset.
+std::string json_array_body(std::span<const telemetry::Event> batch);
+
+// The seeds' destination: POSTs the batch (json_array_body) to DISPATCH_POST_URI over a
+// kept-alive connection, each request bounded by `timeout`. A 413 splits the batch
+// (deliver_splitting_when_too_large).
 // For https it makes its TLS context (CA certificates per net::find_ca_source) on the first
 // delivery, so a plain-http setup never pays for one. With gzip, bodies go compressed
 // (Content-Encoding: gzip).
@@ -66,6 +98,7 @@ class HttpSink final : public Sink {
 
  private:
   net::HttpClient& client();
+  boost::asio::awaitable<Delivery> post(std::span<const telemetry::Event> batch);  // one request
 
   boost::asio::any_io_executor executor_;
   net::HttpUrl url_;

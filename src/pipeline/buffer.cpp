@@ -63,6 +63,17 @@ void Buffer::consumed(const Batch& batch) {
   if (batch.spilled) spill_->acknowledge(*batch.spilled);
 }
 
+void Buffer::partly_consumed(Batch&& batch, const std::vector<std::size_t>& retry) {
+  std::vector<Event> again;
+  again.reserve(retry.size());
+  for (std::size_t index : retry)
+    if (index < batch.events.size()) again.push_back(std::move(batch.events[index]));
+  consumed(batch);
+  // Spilled or not, what is still owed goes back to the front of memory: it is older than
+  // anything there, and the budget rule sends it to disk again when memory is short.
+  restore(std::move(again));
+}
+
 std::size_t Buffer::spill_everything() {
   if (!spill_) return events_.size();
   evict_front(events_.size());

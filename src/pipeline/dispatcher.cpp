@@ -85,6 +85,10 @@ asio::awaitable<FlushResult> Dispatcher::drain() {
     sending_ = false;
     note(delivery, batch.events.size());
 
+    if (delivery.per_event()) {
+      if (settle_per_event(std::move(batch), delivery)) continue;
+      co_return FlushResult::failed;
+    }
     switch (delivery.outcome) {
       case Outcome::delivered:
         retry_.succeeded();
@@ -100,11 +104,37 @@ asio::awaitable<FlushResult> Dispatcher::drain() {
       case Outcome::retry_later:
         retry_.failed(RetryPolicy::Clock::now(), delivery.retry_after);
         ++stats_.failed_requests;
+        stats_.retried_events += batch.events.size();
         buffer_.give_back(std::move(batch));
         co_return FlushResult::failed;
     }
   }
   co_return FlushResult::drained;
+}
+
+bool Dispatcher::settle_per_event(Batch&& batch, const sinks::Delivery& delivery) {
+  std::vector<std::size_t> retry = delivery.retry;
+  std::sort(retry.begin(), retry.end());
+  retry.erase(std::unique(retry.begin(), retry.end()), retry.end());
+  std::erase_if(retry, [&](std::size_t i) { return i >= batch.events.size(); });
+  std::size_t refused = 0;
+  for (std::size_t i : delivery.refused)
+    if (i < batch.events.size() && !std::binary_search(retry.begin(), retry.end(), i)) ++refused;
+  const std::size_t settled = batch.events.size() - retry.size();
+  stats_.delivered_events += settled - std::min(settled, refused);
+  stats_.rejected_events += refused;
+  stats_.retried_events += retry.size();
+  if (retry.empty()) {
+    retry_.succeeded();
+    buffer_.consumed(batch);
+    return true;
+  }
+  // The backend took part of it and asked for the rest later (throttled items, a half that
+  // failed): the same backoff as a failed request, so the rest is not hammered at once.
+  ++stats_.failed_requests;
+  retry_.failed(RetryPolicy::Clock::now(), delivery.retry_after);
+  buffer_.partly_consumed(std::move(batch), retry);
+  return false;
 }
 
 asio::awaitable<FlushResult> Dispatcher::flush() {
@@ -130,6 +160,16 @@ void Dispatcher::stop() {
 }
 
 void Dispatcher::note(const sinks::Delivery& delivery, std::size_t events) {
+  if (delivery.per_event()) {
+    if (!delivery.refused.empty() && reported_rejections_.insert(delivery.status).second)
+      LTF_LOG(warning) << "sink " << sink_.describe() << " refused " << delivery.refused.size()
+                       << " of a batch of " << events << " events (" << reason(delivery)
+                       << "); events it refuses are dropped and counted";
+    sinks::Delivery state{delivery.retry.empty() ? Outcome::delivered : Outcome::retry_later,
+                          delivery.status, delivery.detail, {}};
+    note(state, events);
+    return;
+  }
   switch (delivery.outcome) {
     case Outcome::delivered:
       if (failing_) {

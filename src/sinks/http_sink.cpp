@@ -14,21 +14,6 @@ namespace {
 
 constexpr std::size_t max_detail_bytes = 256;
 
-// The batch as one JSON array, each event exactly as Lambda sent it.
-std::string array_of(std::span<const telemetry::Event> batch) {
-  std::size_t size = 2 + batch.size();
-  for (const auto& event : batch) size += event.raw.size();
-  std::string body;
-  body.reserve(size);
-  body += '[';
-  for (const auto& event : batch) {
-    if (body.size() > 1) body += ',';
-    body += event.raw;
-  }
-  body += ']';
-  return body;
-}
-
 // A response body as it may appear in a log line: at most max_detail_bytes, on one line.
 std::string excerpt(std::string_view body) {
   constexpr std::string_view ellipsis = "...";
@@ -84,15 +69,19 @@ net::HttpClient& HttpSink::client() {
 
 asio::awaitable<Delivery> HttpSink::deliver(std::span<const telemetry::Event> batch) {
   if (batch.empty()) co_return Delivery{Outcome::delivered, 0, {}, {}};
+  const SendBatch send = [this](std::span<const telemetry::Event> part) { return post(part); };
+  co_return co_await deliver_splitting_when_too_large(batch, send);
+}
 
+asio::awaitable<Delivery> HttpSink::post(std::span<const telemetry::Event> batch) {
   net::Request request{http::verb::post, url_.target, 11};
   request.set(http::field::content_type, "application/json");
   request.set(http::field::user_agent, "telemetry-forwarder/0.1");
   if (options_.compression == Compression::gzip) {
     request.set(http::field::content_encoding, "gzip");
-    request.body() = net::gzip(array_of(batch));
+    request.body() = net::gzip(json_array_body(batch));
   } else {
-    request.body() = array_of(batch);
+    request.body() = json_array_body(batch);
   }
 
   const net::Exchange exchange = co_await client().send(std::move(request), options_.timeout);

@@ -172,6 +172,36 @@ TEST_F(DispatcherTest, RejectedBatchesAreDroppedAndCounted) {
   EXPECT_EQ(dispatcher.stats().failed_requests, 1u);
 }
 
+TEST_F(DispatcherTest, PerEventAnswersSettleEachEventAndPutOnlyTheRetriesBack) {
+  buffer.push(events(0, 3));
+  Delivery items{Outcome::delivered, 200, {}, std::chrono::milliseconds(0)};
+  items.retry = {2, 0};
+  items.refused = {1};
+  sink.script = {items};
+  EXPECT_EQ(flush(), FlushResult::failed) << "events still owed end the flush like a failure";
+  EXPECT_EQ(buffer.size(), 2u);
+  EXPECT_EQ(dispatcher.stats().rejected_events, 1u);
+  EXPECT_EQ(dispatcher.stats().delivered_events, 0u);
+  EXPECT_EQ(dispatcher.stats().retried_events, 2u);
+
+  buffer.push(events(3, 1));
+  EXPECT_EQ(flush(), FlushResult::drained);
+  EXPECT_EQ(sink.received[1], (std::vector<int>{0, 2, 3})) << "the retries first, in order";
+  EXPECT_EQ(dispatcher.stats().delivered_events, 3u);
+  EXPECT_TRUE(buffer.empty());
+}
+
+TEST_F(DispatcherTest, PerEventAnswerWithNothingToRetryCountsAsSuccess) {
+  buffer.push(events(0, 6));
+  Delivery items{Outcome::delivered, 200, {}, {}};
+  items.refused = {1};
+  sink.script = {items};
+  EXPECT_EQ(flush(), FlushResult::drained);
+  EXPECT_EQ(dispatcher.stats().delivered_events, 5u);
+  EXPECT_EQ(dispatcher.stats().rejected_events, 1u);
+  EXPECT_EQ(dispatcher.retry_policy().consecutive_failures(), 0u);
+}
+
 TEST_F(DispatcherTest, ASinkThatThrowsCountsAsAFailureNotTheEndOfTheDispatcher) {
   buffer.push(events(0, 2));
   sink.script = {Delivery{Outcome::retry_later, 0, "throw", {}}};

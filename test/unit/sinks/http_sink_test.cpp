@@ -297,3 +297,35 @@ TEST(MakeSink, RefusesAnUnusableUrlWithoutEchoingIt) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(HttpSinkTest, A413SplitsTheBatchUntilEachRequestFitsAndEveryEventArrivesOnce) {
+  HttpSink sink(io.get_executor(), url(), 5s);
+  // A body limit that one event fits and two don't (the events are 78 to 168 bytes).
+  answer = [](Request& request) -> asio::awaitable<Response> {
+    if (request.body().size() > 200) co_return respond(http::status::payload_too_large, "too big");
+    co_return respond(http::status::ok);
+  };
+  const auto delivery = deliver(sink);
+  EXPECT_EQ(delivery.outcome, Outcome::delivered);
+  EXPECT_FALSE(delivery.per_event());
+  std::string arrived;
+  for (const auto& request : received)
+    if (request.body().size() <= 200) arrived += request.body();
+  EXPECT_EQ(arrived, "[" + batch[0].raw + "][" + batch[1].raw + "," + batch[2].raw + "]");
+  EXPECT_EQ(received.size(), 3u) << "the whole (413), then its two halves";
+}
+
+TEST_F(HttpSinkTest, AnEventTooLargeEvenAloneIsRefusedTheOthersDelivered) {
+  HttpSink sink(io.get_executor(), url(), 5s);
+  answer = [](Request& request) -> asio::awaitable<Response> {
+    if (request.body().size() > 150) co_return respond(http::status::payload_too_large);
+    co_return respond(http::status::ok);
+  };
+  const auto delivery = deliver(sink);
+  EXPECT_EQ(delivery.refused, std::vector<std::size_t>{0}) << "the 168-byte runtimeDone";
+  EXPECT_TRUE(delivery.retry.empty());
+}
+
+}  // namespace
