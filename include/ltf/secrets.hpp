@@ -87,14 +87,15 @@ struct SecretsOptions {
   std::string endpoint;
   std::uint16_t extension_port = 2773;  // extension: localhost port
   std::chrono::milliseconds timeout{3000};  // one whole request, connecting included
-  net::TlsOptions tls;                      // for an https endpoint
+  net::TlsOptions tls;  // for an https endpoint; secrets_options() keeps the defaults (verified,
+                        // system CAs): LTF_TLS_VERIFY and LTF_CA_FILE are the destination's
   // Credentials and region for signing (direct) and the session token (extension).
   CredentialsProvider credentials = environment_credentials();
 };
 
 // The options the configuration asks for (LTF_SECRETS_VIA_EXTENSION, AWS_ENDPOINT_URL*,
-// PARAMETERS_SECRETS_EXTENSION_HTTP_PORT, LTF_SECRETS_TIMEOUT_MS, LTF_CA_FILE, LTF_TLS_VERIFY),
-// with credentials read from the process environment.
+// PARAMETERS_SECRETS_EXTENSION_HTTP_PORT, LTF_SECRETS_TIMEOUT_MS), with credentials read from the
+// process environment.
 SecretsOptions secrets_options(const Config& config);
 
 class SecretsClient {
