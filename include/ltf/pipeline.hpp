@@ -22,8 +22,11 @@ namespace ltf::pipeline {
 using telemetry::Event;
 
 struct BufferStats {
-  std::uint64_t dropped_events = 0;  // pushed out to stay within the byte budget: lost, counted
+  // Shed to stay within the byte budget when the spill store had no room (or there is none):
+  // lost, counted. Lowest priority first (telemetry::Priority); essential events are never shed.
+  std::uint64_t dropped_events = 0;
   std::uint64_t dropped_bytes = 0;
+  std::uint64_t dropped_platform_events = 0;  // of which platform events (not log lines)
 };
 
 // A batch on its way to the sink, and where it came from: memory, or the spill store's files.
@@ -34,8 +37,9 @@ struct Batch {
 
 // FIFO of undelivered events whose total footprint in memory stays within `max_bytes`. When a
 // push would exceed it, the oldest events go to the spill store when one is attached (they are
-// older than anything in memory, so the store is read first), and are dropped and counted when
-// there is none or it is full.
+// older than anything in memory, so the store is read first). When there is none or it is full,
+// events are shed by priority (log lines by level, lowest and oldest first; never
+// platform.report, runtimeDone or logsDropped, which may hold memory past the budget) and counted.
 class Buffer {
  public:
   explicit Buffer(std::uint64_t max_bytes);
@@ -67,6 +71,7 @@ class Buffer {
  private:
   void enforce_budget();
   void evict_front(std::size_t count);
+  void shed(std::uint64_t excess);
   SpillStore* spill_ = nullptr;
   std::uint64_t max_bytes_;
   std::uint64_t bytes_ = 0;

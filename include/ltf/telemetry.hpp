@@ -17,6 +17,17 @@ namespace ltf::telemetry {
 
 enum class Category { platform, function, extension, unknown };
 
+// Which events go first when neither memory nor disk has room left (lowest first): log lines by
+// their level (a JSON record's "level"; a text line counts as info), then other platform events.
+// `essential` ones are never shed: platform.report, platform.runtimeDone, platform.logsDropped
+// carry what a backend needs to account for every invocation and every loss.
+enum class Priority : std::uint8_t {
+  unranked,  // not looked at yet (see priority())
+  trace, debug, info, warn, error, fatal,
+  platform,
+  essential,
+};
+
 struct Event {
   std::string raw;         // the event's JSON text exactly as Lambda sent it
   std::string type;        // envelope "type": "platform.start", "function", ...
@@ -24,11 +35,18 @@ struct Event {
   std::string request_id;  // record.requestId, for platform events that carry one
   std::string id;          // stable event id (see event_id()), set when the event is accepted
   std::uint64_t sequence = 0;  // order of arrival in this sandbox, assigned by the listener
+  Priority rank = Priority::unranked;  // set by parse_batch; priority() fills it in otherwise
 
   Category category() const;
   // What this event costs in memory, for the buffer's byte budget.
   std::size_t footprint() const;
 };
+
+// The event's shedding priority; ranks it first (from `raw`) when it came from elsewhere than
+// parse_batch, e.g. back from the spill files.
+Priority priority(Event& event);
+// A log record's level word ("WARN", "warning", "Error", ...) as a priority; info when unknown.
+Priority priority_of_level(std::string_view level);
 
 struct ParseOutcome {
   std::string error;           // non-empty: the body as a whole is not a JSON array; nothing taken

@@ -81,26 +81,40 @@ std::size_t Buffer::spill_everything() {
 }
 
 void Buffer::enforce_budget() {
-  std::size_t over = 0;
-  std::uint64_t excess = bytes_ > max_bytes_ ? bytes_ - max_bytes_ : 0;
-  for (auto it = events_.begin(); excess > 0 && it != events_.end(); ++it, ++over)
-    excess -= std::min(excess, static_cast<std::uint64_t>(it->footprint()));
-  if (over == 0) return;
+  if (bytes_ <= max_bytes_) return;
   if (spill_) {
-    evict_front(over);
-    over = 0;
-    excess = bytes_ > max_bytes_ ? bytes_ - max_bytes_ : 0;
+    std::size_t over = 0;
+    std::uint64_t excess = bytes_ - max_bytes_;
     for (auto it = events_.begin(); excess > 0 && it != events_.end(); ++it, ++over)
       excess -= std::min(excess, static_cast<std::uint64_t>(it->footprint()));
+    evict_front(over);
   }
-  // No store, or it is full: the oldest are lost, and counted.
-  for (; over > 0 && !events_.empty(); --over) {
-    const std::uint64_t footprint = events_.front().footprint();
+  if (bytes_ > max_bytes_) shed(bytes_ - max_bytes_);
+}
+
+void Buffer::shed(std::uint64_t excess) {
+  // Victims: every sheddable event, lowest priority first and, within one, oldest first.
+  std::vector<std::pair<telemetry::Priority, std::size_t>> candidates;
+  candidates.reserve(events_.size());
+  for (std::size_t i = 0; i < events_.size(); ++i) {
+    const telemetry::Priority rank = telemetry::priority(events_[i]);
+    if (rank != telemetry::Priority::essential) candidates.emplace_back(rank, i);
+  }
+  std::stable_sort(candidates.begin(), candidates.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<bool> victim(events_.size(), false);
+  for (const auto& [rank, index] : candidates) {
+    if (excess == 0) break;
+    const std::uint64_t footprint = events_[index].footprint();
+    excess -= std::min(excess, footprint);
+    victim[index] = true;
     bytes_ -= footprint;
     ++stats_.dropped_events;
     stats_.dropped_bytes += footprint;
-    events_.pop_front();
+    if (rank == telemetry::Priority::platform) ++stats_.dropped_platform_events;
   }
+  std::size_t index = 0;
+  std::erase_if(events_, [&](const Event&) { return victim[index++]; });
 }
 
 void Buffer::evict_front(std::size_t count) {

@@ -4,7 +4,9 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 
 namespace ltf::telemetry {
 
@@ -71,6 +73,58 @@ const json::string* string_field(const json::object& object, std::string_view ke
 
 }  // namespace
 
+Priority priority_of_level(std::string_view level) {
+  auto is = [level](std::string_view word) {
+    return level.size() == word.size() &&
+           std::equal(level.begin(), level.end(), word.begin(),
+                      [](char a, char b) { return std::toupper(static_cast<unsigned char>(a)) == b; });
+  };
+  if (is("TRACE")) return Priority::trace;
+  if (is("DEBUG")) return Priority::debug;
+  if (is("WARN") || is("WARNING")) return Priority::warn;
+  if (is("ERROR")) return Priority::error;
+  if (is("FATAL") || is("CRITICAL")) return Priority::fatal;
+  return Priority::info;
+}
+
+namespace {
+
+Priority rank_of(const Event& event, const json::object* record) {
+  switch (event.category()) {
+    case Category::platform:
+      if (event.type == "platform.report" || event.type == "platform.runtimeDone" ||
+          event.type == "platform.logsDropped")
+        return Priority::essential;
+      return Priority::platform;
+    case Category::function:
+    case Category::extension: {
+      const json::string* level = record ? string_field(*record, "level") : nullptr;
+      return level ? priority_of_level(*level) : Priority::info;
+    }
+    case Category::unknown: break;
+  }
+  return Priority::platform;
+}
+
+}  // namespace
+
+Priority priority(Event& event) {
+  if (event.rank != Priority::unranked) return event.rank;
+  const json::object* record = nullptr;
+  json::value document;
+  // Only log lines need their record read, and only JSON ones can carry a level.
+  const Category category = event.category();
+  if ((category == Category::function || category == Category::extension) &&
+      event.raw.find("\"level\"") != std::string::npos) {
+    boost::system::error_code ec;
+    document = json::parse(event.raw, ec);
+    if (const json::object* envelope = ec ? nullptr : document.if_object())
+      if (const json::value* value = envelope->if_contains("record")) record = value->if_object();
+  }
+  event.rank = rank_of(event, record);
+  return event.rank;
+}
+
 ParseOutcome parse_batch(std::string_view body, std::vector<Event>& out) {
   ParseOutcome outcome;
 
@@ -114,12 +168,14 @@ ParseOutcome parse_batch(std::string_view body, std::vector<Event>& out) {
     event.raw.assign(texts[i]);
     event.type.assign(type->data(), type->size());
     event.time.assign(time->data(), time->size());
+    const json::object* fields = nullptr;
     if (const json::value* record = object->if_contains("record")) {
-      if (const json::object* fields = record->if_object()) {
+      if ((fields = record->if_object())) {
         if (const json::string* id = string_field(*fields, "requestId"))
           event.request_id.assign(id->data(), id->size());
       }
     }
+    event.rank = rank_of(event, fields);
     ++outcome.accepted;
   }
   return outcome;
