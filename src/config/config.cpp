@@ -149,6 +149,49 @@ void read_transport(Reader& r, Config& c) {
   }
 }
 
+// SigV4 for DISPATCH_POST_URI and the Secrets Manager client. Credentials are only checked for
+// presence here (aws_from_environment reads them when signing): a signing setup without them
+// would fail every delivery, so it is refused at start.
+void read_aws(Reader& r, Config& c, const Environment& env) {
+  if (const std::string* service = r.raw("LTF_SIGV4_SERVICE"); service && !service->empty()) {
+    const bool plausible = service->find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") ==
+                           std::string::npos;
+    if (!plausible)
+      r.fail("LTF_SIGV4_SERVICE", "must be a signing name such as osis or execute-api, got '" +
+                                      *service + "'");
+    else if (!c.dispatch_post_uri)
+      r.fail("LTF_SIGV4_SERVICE", "signs the requests to DISPATCH_POST_URI, which is not set");
+    else c.sigv4_service = *service;
+    const auto present = [&](std::string_view name) {
+      auto it = env.find(name);
+      return it != env.end() && !it->second.empty();
+    };
+    for (std::string_view name : {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"})
+      if (!present(name))
+        r.fail("LTF_SIGV4_SERVICE", "is set but " + std::string(name) +
+                                        " is not: there are no credentials to sign with");
+    if (!present("AWS_REGION") && !present("AWS_DEFAULT_REGION"))
+      r.fail("LTF_SIGV4_SERVICE", "is set but AWS_REGION is not: the signing region is unknown");
+  }
+
+  if (const std::string* via = r.raw("LTF_SECRETS_VIA_EXTENSION")) {
+    if (*via == "true") c.secrets_via_extension = true;
+    else if (*via == "false") c.secrets_via_extension = false;
+    else r.fail("LTF_SECRETS_VIA_EXTENSION", "must be true or false, got '" + *via + "'");
+  }
+  r.integer("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", c.secrets_extension_port, 1, 65535);
+  r.millis("LTF_SECRETS_TIMEOUT_MS", c.secrets_timeout, 100, 60'000);
+  // The AWS SDKs' service-specific override first, then the global one.
+  for (std::string_view name : {"AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ENDPOINT_URL"}) {
+    const std::string* url = r.raw(name);
+    if (!url || url->empty()) continue;
+    std::string why;
+    if (net::parse_http_url(*url, &why)) c.secrets_endpoint = *url;
+    else r.fail(name, "is not a usable http(s) URL: " + why);
+    break;
+  }
+}
+
 void read_flushing(Reader& r, Config& c) {
   r.millis("LTF_FLUSH_BUDGET_MS", c.flush_budget, 0, 60'000);
   r.integer("LTF_BUFFER_MAX_BYTES", c.buffer_max_bytes, 64 * 1024, 1024ull * 1024 * 1024);
@@ -174,6 +217,10 @@ Environment process_environment() {
     auto eq = text.find('=');
     if (eq == std::string_view::npos) continue;
     auto name = text.substr(0, eq);
+    if (name == "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT") {  // the Secrets extension layer's
+      env.emplace(std::string(name), std::string(text.substr(eq + 1)));
+      continue;
+    }
     if (name.starts_with("LTF_") || name.starts_with("DISPATCH_") || name.starts_with("AWS_"))
       env.emplace(std::string(name), std::string(text.substr(eq + 1)));
   }
@@ -188,6 +235,7 @@ std::variant<Config, std::vector<ConfigError>> load_config(const Environment& en
   read_subscription(reader, config);
   read_destination(reader, config);
   read_transport(reader, config);
+  read_aws(reader, config, env);
   read_flushing(reader, config);
   auto errors = reader.take_errors();
   if (!errors.empty()) return errors;
