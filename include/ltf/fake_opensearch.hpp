@@ -156,6 +156,15 @@ struct OpenSearchRequest {
   unsigned status = 0;           // what was answered (0: not answered)
 };
 
+// Every path template and method FakeOpenSearch serves, as the OpenAPI bundle spells them
+// ("POST", "/{index}/_bulk"). The router is built from this list, and a unit test finds each
+// one in shared/specs/opensearch-openapi.yaml.
+struct OpenSearchOperation {
+  std::string method;
+  std::string path;
+};
+std::vector<OpenSearchOperation> fake_opensearch_operations();
+
 // ---------------------------------------------------------------------------------------------
 
 class FakeOpenSearch {
