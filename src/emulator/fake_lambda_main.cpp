@@ -2,9 +2,11 @@
 // what it saw. Exit codes are listed in usage().
 #include "launcher.hpp"
 #include "ltf/emulator.hpp"
+#include "ltf/fake_aws.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address_v4.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -69,6 +71,15 @@ Sink (a recording HTTP destination on 127.0.0.1)
   --sink-down A-B          it refuses connections during invocations A..B (1-based, inclusive)
   --sink-fail-rate P       it answers 503 to a fraction P of requests
 
+Secrets (a fake AWS Secrets Manager on 127.0.0.1, for destinations whose credentials are in one)
+  --secret ID=JSON         serve the secret named ID (no '=' in it) with JSON as its SecretString
+                           (repeatable). The extensions get AWS_ENDPOINT_URL_SECRETS_MANAGER and
+                           PARAMETERS_SECRETS_EXTENSION_HTTP_PORT pointing at it (it also plays the
+                           Parameters and Secrets extension) and fake credentials
+                           (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN) unless
+                           --env gives them; requests must be SigV4-signed with those credentials
+                           for AWS_REGION (--env AWS_REGION=..., default us-east-1)
+
 Output
   --report FILE            write the full report as JSON
 
@@ -92,6 +103,7 @@ struct Options {
   std::uint64_t seed = 1;
   std::uint16_t port = 0;
   std::string report_file;
+  std::vector<std::pair<std::string, std::string>> secrets;  // --secret: name, SecretString
 };
 
 [[noreturn]] void bad(const std::string& why) {
@@ -177,6 +189,11 @@ Options parse(int argc, char** argv) {
       }
       if (o.sink_fail_rate < 0 || o.sink_fail_rate > 1) bad("--sink-fail-rate wants 0..1");
       o.sink = true;
+    } else if (flag == "--secret") {
+      const auto entry = value();
+      const auto eq = entry.find('=');
+      if (eq == std::string::npos || eq == 0) bad("--secret wants ID=JSON");
+      o.secrets.emplace_back(entry.substr(0, eq), entry.substr(eq + 1));
     } else if (flag == "--report") o.report_file = value();
     else bad("unknown option " + flag);
   }
@@ -189,8 +206,29 @@ Options parse(int argc, char** argv) {
 }
 
 // The parent's environment, then Lambda's variables, then the caller's extras (later wins).
+// The value --env gives `key`, if any (the last one wins, as in child_environment()).
+std::optional<std::string> env_option(const Options& o, const std::string& key) {
+  std::optional<std::string> out;
+  for (const auto& e : o.env)
+    if (e.rfind(key + "=", 0) == 0) out = e.substr(key.size() + 1);
+  return out;
+}
+
+// What the fake Secrets Manager expects: the credentials and region the extensions are given.
+FakeSecretsManager::Options fake_secrets_options(const Options& o) {
+  FakeSecretsManager::Options options;
+  options.region = env_option(o, "AWS_REGION").value_or(o.scenario.region);
+  options.credentials.access_key_id = env_option(o, "AWS_ACCESS_KEY_ID").value_or(std::string(kFakeAccessKeyId));
+  options.credentials.secret_access_key =
+      env_option(o, "AWS_SECRET_ACCESS_KEY").value_or(std::string(kFakeSecretAccessKey));
+  options.credentials.session_token =
+      env_option(o, "AWS_SESSION_TOKEN").value_or(std::string(kFakeSessionToken));
+  return options;
+}
+
 std::vector<std::string> child_environment(const Options& o, const std::string& runtime_api,
-                                           const std::string& sink_url) {
+                                           const std::string& sink_url,
+                                           const FakeSecretsManager* secrets) {
   std::vector<std::string> env;
   for (char** entry = environ; *entry; ++entry) env.emplace_back(*entry);
   const auto& s = o.scenario;
@@ -211,6 +249,17 @@ std::vector<std::string> child_environment(const Options& o, const std::string& 
            std::any_of(o.env.begin(), o.env.end(), [&](const auto& e) { return e.rfind(key + "=", 0) == 0; });
   };
   if (!sink_url.empty() && !user_set("DISPATCH_POST_URI")) set("DISPATCH_POST_URI=" + sink_url);
+  if (secrets) {
+    // The parent's own AWS credentials never reach the fake: it expects these (or --env's).
+    const auto expected = fake_secrets_options(o);
+    set("AWS_ACCESS_KEY_ID=" + expected.credentials.access_key_id);
+    set("AWS_SECRET_ACCESS_KEY=" + expected.credentials.secret_access_key);
+    set("AWS_SESSION_TOKEN=" + expected.credentials.session_token);
+    if (!env_option(o, "AWS_ENDPOINT_URL_SECRETS_MANAGER"))
+      set("AWS_ENDPOINT_URL_SECRETS_MANAGER=" + secrets->url());
+    if (!env_option(o, "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT"))
+      set("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT=" + std::to_string(secrets->port()));
+  }
   for (const auto& entry : o.env) set(entry);
   return env;
 }
@@ -247,6 +296,17 @@ int main(int argc, char** argv) {
                                                      : SinkFault::ok();
   if (sink) sink->set_fault(base_fault);
 
+  std::optional<FakeSecretsManager> secrets;
+  if (!options.secrets.empty()) {
+    secrets.emplace(io.get_executor(), fake_secrets_options(options));
+    if (auto ec = secrets->listen({asio::ip::address_v4::loopback(), 0})) {
+      std::cerr << "fake-lambda: the fake Secrets Manager cannot listen: " << ec.message() << "\n";
+      return emulator_error;
+    }
+    secrets->start();
+    for (const auto& [name, value] : options.secrets) secrets->put_secret(name, value);
+  }
+
   Summary summary;
   Launcher launcher(
       io.get_executor(),
@@ -261,7 +321,8 @@ int main(int argc, char** argv) {
       });
 
   const auto runtime_api = lambda.runtime_api();
-  const auto env = child_environment(options, runtime_api, sink ? sink->url() : "");
+  const auto env =
+      child_environment(options, runtime_api, sink ? sink->url() : "", secrets ? &*secrets : nullptr);
   lambda.on_init_start = [&] {
     for (const auto& path : options.paths) {
       const auto name = fs::path(path).filename().string();
@@ -298,6 +359,7 @@ int main(int argc, char** argv) {
         lambda.stop();
         launcher.stop();
         if (sink) sink->stop();
+        if (secrets) secrets->stop();
         interrupts.cancel();
       },
       [&](std::exception_ptr e) {
@@ -311,6 +373,7 @@ int main(int argc, char** argv) {
         launcher.kill_all();
         launcher.stop();
         if (sink) sink->stop();
+        if (secrets) secrets->stop();
         interrupts.cancel();
       });
   io.run();
@@ -327,6 +390,12 @@ int main(int argc, char** argv) {
             << (s.log_format == LogFormat::json ? "json" : "text") << "), freeze "
             << (s.freeze ? "on" : "off") << ", runtime API " << runtime_api << "\n"
             << format_summary(summary);
+  if (secrets)
+    std::cout << "secrets: " << secrets->get_secret_value_requests() << " GetSecretValue, "
+              << secrets->extension_requests() << " through the extension's route, "
+              << secrets->refused_signatures() << " refused"
+              << (secrets->last_refusal().empty() ? "" : " (last: " + secrets->last_refusal() + ")")
+              << "\n";
   if (!options.report_file.empty()) {
     std::ofstream file(options.report_file);
     file << boost::json::serialize(report_json(summary)) << "\n";
