@@ -219,6 +219,11 @@ class FakeOpenSearch {
   const OpenSearchCounters& counters() const;
   const std::vector<OpenSearchRequest>& received() const;  // every request, in arrival order
 
+  // For fake-lambda's summary: documents and duplicates per index, and the request and item
+  // counters. Several lines of text, and the same as JSON.
+  std::string summary() const;
+  boost::json::object summary_json() const;
+
   // Resume when the condition holds; re-checked after every request. False if `limit` passed.
   boost::asio::awaitable<bool> wait_until(std::function<bool()> condition,
                                           std::chrono::milliseconds limit =

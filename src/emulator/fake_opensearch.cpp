@@ -816,6 +816,47 @@ std::size_t FakeOpenSearch::duplicate_documents(const std::string& index) const 
   return repeats;
 }
 
+std::string FakeOpenSearch::summary() const {
+  const auto& c = core_->counters;
+  std::string out = "opensearch: " + std::to_string(c.requests) + " requests (" +
+                    std::to_string(c.bulk_requests) + " bulk, " + std::to_string(c.malformed) +
+                    " malformed, " + std::to_string(c.auth_failures) + " refused by auth, " +
+                    std::to_string(c.too_large) + " too large, " + std::to_string(c.faulted) +
+                    " faulted), " + std::to_string(c.items) + " items: " +
+                    std::to_string(c.created) + " created, " + std::to_string(c.updated) +
+                    " updated, " + std::to_string(c.conflicts) + " 409 (already stored), " +
+                    std::to_string(c.rejected_items) + " 429, " +
+                    std::to_string(c.item_errors - c.conflicts - c.rejected_items) +
+                    " other errors\n";
+  for (const auto& name : core_->cluster.names())
+    out += "  " + name + ": " + std::to_string(document_count(name)) + " documents, " +
+           std::to_string(duplicate_documents(name)) + " duplicates\n";
+  return out;
+}
+
+boost::json::object FakeOpenSearch::summary_json() const {
+  const auto& c = core_->counters;
+  json::object indices;
+  for (const auto& name : core_->cluster.names())
+    indices[name] = json::object{{"documents", document_count(name)},
+                                 {"duplicates", duplicate_documents(name)}};
+  return json::object{{"requests", c.requests},
+                      {"bulk_requests", c.bulk_requests},
+                      {"items", c.items},
+                      {"created", c.created},
+                      {"updated", c.updated},
+                      {"deleted", c.deleted},
+                      {"conflicts", c.conflicts},
+                      {"rejected_items", c.rejected_items},
+                      {"item_errors", c.item_errors},
+                      {"malformed", c.malformed},
+                      {"auth_failures", c.auth_failures},
+                      {"too_large", c.too_large},
+                      {"faulted", c.faulted},
+                      {"documents", document_count()},
+                      {"indices", std::move(indices)}};
+}
+
 const OpenSearchCounters& FakeOpenSearch::counters() const { return core_->counters; }
 const std::vector<OpenSearchRequest>& FakeOpenSearch::received() const { return core_->received; }
 

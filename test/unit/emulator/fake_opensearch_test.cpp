@@ -734,6 +734,23 @@ TEST_F(FakeOpenSearchTest, FilterPathKeepsOnlyWhatIsAskedAndDropsEmptiedItems) {
   EXPECT_EQ(statuses.body, json::parse(R"({"items":[{"create":{"status":201}},{"create":{"status":409}}]})"));
 }
 
+TEST_F(FakeOpenSearchTest, SummaryReportsDocumentsDuplicatesAndConflictsPerIndex) {
+  const std::string body = R"({"create":{"_index":"lambda-function","_id":"a"}})" "\n{}\n"
+                           R"({"index":{"_index":"lambda-platform"}})" "\n" R"({"event_id":"e"})" "\n";
+  bulk(body);
+  bulk(body);  // a resend: one 409, one duplicate
+  const auto report = os->summary_json();
+  EXPECT_EQ(report.at("requests"), 2);
+  EXPECT_EQ(report.at("conflicts"), 1);
+  EXPECT_EQ(report.at("documents"), 3);
+  EXPECT_EQ(report.at("indices").at("lambda-function").at("documents"), 1);
+  EXPECT_EQ(report.at("indices").at("lambda-platform").at("documents"), 2);
+  EXPECT_EQ(report.at("indices").at("lambda-platform").at("duplicates"), 1);
+  const auto text = os->summary();
+  EXPECT_NE(text.find("1 409 (already stored)"), std::string::npos) << text;
+  EXPECT_NE(text.find("lambda-platform: 2 documents, 1 duplicates"), std::string::npos) << text;
+}
+
 // --- the OpenAPI bundle
 
 // path -> methods, read from the bundle's `paths:` section by indentation.
