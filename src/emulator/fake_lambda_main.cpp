@@ -3,6 +3,7 @@
 #include "launcher.hpp"
 #include "ltf/emulator.hpp"
 #include "ltf/fake_aws.hpp"
+#include "ltf/fake_opensearch.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -80,6 +81,14 @@ Secrets (a fake AWS Secrets Manager on 127.0.0.1, for destinations whose credent
                            --env gives them; requests must be SigV4-signed with those credentials
                            for AWS_REGION (--env AWS_REGION=..., default us-east-1)
 
+OpenSearch (a fake OpenSearch on 127.0.0.1, see include/ltf/fake_opensearch.hpp)
+  --opensearch             run it; URL points at it unless already set. --sink-down A-B takes
+                           it down (connections refused) during those invocations instead of
+                           starting the recording sink
+  --opensearch-auth U:P    it requires HTTP basic auth with user U and password P
+  --opensearch-429-rate F  it answers 429 rejected_execution_exception to a fraction F of the
+                           bulk items (seeded by --seed)
+
 Output
   --report FILE            write the full report as JSON
 
@@ -103,6 +112,9 @@ struct Options {
   std::uint64_t seed = 1;
   std::uint16_t port = 0;
   std::string report_file;
+  bool opensearch = false;
+  std::optional<std::pair<std::string, std::string>> opensearch_login;  // --opensearch-auth
+  double opensearch_429_rate = 0;
   std::vector<std::pair<std::string, std::string>> secrets;  // --secret: name, SecretString
 };
 
@@ -180,7 +192,6 @@ Options parse(int argc, char** argv) {
       if (dash == std::string::npos) bad("--sink-down wants A-B");
       o.sink_down = {static_cast<int>(number(flag, range.substr(0, dash), 1, 1000000)),
                      static_cast<int>(number(flag, range.substr(dash + 1), 1, 1000000))};
-      o.sink = true;
     } else if (flag == "--sink-fail-rate") {
       try {
         o.sink_fail_rate = std::stod(value());
@@ -194,10 +205,27 @@ Options parse(int argc, char** argv) {
       const auto eq = entry.find('=');
       if (eq == std::string::npos || eq == 0) bad("--secret wants ID=JSON");
       o.secrets.emplace_back(entry.substr(0, eq), entry.substr(eq + 1));
+    } else if (flag == "--opensearch") o.opensearch = true;
+    else if (flag == "--opensearch-auth") {
+      const auto login = value();
+      const auto colon = login.find(':');
+      if (colon == std::string::npos || colon == 0) bad("--opensearch-auth wants USER:PASSWORD");
+      o.opensearch_login = {login.substr(0, colon), login.substr(colon + 1)};
+      o.opensearch = true;
+    } else if (flag == "--opensearch-429-rate") {
+      try {
+        o.opensearch_429_rate = std::stod(value());
+      } catch (const std::exception&) {
+        bad("--opensearch-429-rate wants a number from 0 to 1");
+      }
+      if (o.opensearch_429_rate < 0 || o.opensearch_429_rate > 1) bad("--opensearch-429-rate wants 0..1");
+      o.opensearch = true;
     } else if (flag == "--report") o.report_file = value();
     else bad("unknown option " + flag);
   }
   if (o.paths.empty()) bad("no extension to run: give --extension or --extensions-dir");
+  // --sink-down is for the destination in use: the fake OpenSearch when there is one.
+  if (o.sink_down && !o.opensearch) o.sink = true;
   o.scenario.runtime_shutdown_share =
       std::min(o.scenario.runtime_shutdown_share, o.scenario.shutdown_budget);
   for (const auto& path : o.paths)
@@ -296,6 +324,26 @@ int main(int argc, char** argv) {
                                                      : SinkFault::ok();
   if (sink) sink->set_fault(base_fault);
 
+  std::optional<FakeOpenSearch> opensearch;
+  if (options.opensearch) {
+    FakeOpenSearchOptions opensearch_options;
+    opensearch_options.seed = options.seed;
+    if (options.opensearch_login)
+      opensearch_options.auth =
+          OpenSearchAuth::basic(options.opensearch_login->first, options.opensearch_login->second);
+    opensearch.emplace(io.get_executor(), opensearch_options);
+    if (auto ec = opensearch->listen()) {
+      std::cerr << "fake-lambda: the fake OpenSearch cannot listen: " << ec.message() << "\n";
+      return emulator_error;
+    }
+    opensearch->set_item_rejection_rate(options.opensearch_429_rate);
+    // First in the extras, so that URL from the environment or --env still wins.
+    const bool url_given =
+        std::getenv("URL") || std::any_of(options.env.begin(), options.env.end(),
+                                          [](const std::string& e) { return e.rfind("URL=", 0) == 0; });
+    if (!url_given) options.env.insert(options.env.begin(), "URL=" + opensearch->url());
+  }
+
   std::optional<FakeSecretsManager> secrets;
   if (!options.secrets.empty()) {
     secrets.emplace(io.get_executor(), fake_secrets_options(options));
@@ -334,6 +382,11 @@ int main(int argc, char** argv) {
   lambda.on_thaw = [&] { launcher.signal_all(SIGCONT); };
   lambda.on_kill = [&](const std::string& name) { launcher.kill(name); };
   lambda.on_invocation = [&](int index) {
+    if (opensearch && options.sink_down) {
+      const int n = index + 1;
+      const bool down = n >= options.sink_down->first && n <= options.sink_down->second;
+      opensearch->set_fault(down ? OpenSearchFault::refuse() : OpenSearchFault::ok());
+    }
     if (!sink || !options.sink_down) return;
     const int n = index + 1;
     const bool down = n >= options.sink_down->first && n <= options.sink_down->second;
@@ -359,6 +412,7 @@ int main(int argc, char** argv) {
         lambda.stop();
         launcher.stop();
         if (sink) sink->stop();
+        if (opensearch) opensearch->stop();
         if (secrets) secrets->stop();
         interrupts.cancel();
       },
@@ -373,6 +427,7 @@ int main(int argc, char** argv) {
         launcher.kill_all();
         launcher.stop();
         if (sink) sink->stop();
+        if (opensearch) opensearch->stop();
         if (secrets) secrets->stop();
         interrupts.cancel();
       });
@@ -396,9 +451,12 @@ int main(int argc, char** argv) {
               << secrets->refused_signatures() << " refused"
               << (secrets->last_refusal().empty() ? "" : " (last: " + secrets->last_refusal() + ")")
               << "\n";
+  if (opensearch) std::cout << opensearch->summary();
   if (!options.report_file.empty()) {
     std::ofstream file(options.report_file);
-    file << boost::json::serialize(report_json(summary)) << "\n";
+    auto json_report = report_json(summary);
+    if (opensearch) json_report.as_object()["opensearch"] = opensearch->summary_json();
+    file << boost::json::serialize(json_report) << "\n";
     if (!file) {
       std::cerr << "fake-lambda: cannot write " << options.report_file << "\n";
       return emulator_error;

@@ -14,12 +14,15 @@
 #include <openssl/evp.h>
 
 #include <cctype>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <regex>
 #include <set>
 #include <sstream>
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace ltf::emulator {
 namespace {
@@ -839,6 +842,87 @@ TEST_F(FakeOpenSearchTest, BulkResponsesCarryTheSchemasRequiredFields) {
   }
   EXPECT_TRUE(statuses.count(429));
   EXPECT_TRUE(statuses.count(201));
+}
+
+// --- fake-lambda --opensearch
+
+// An "extension" that is only a bash script: it posts the same bulk request twice to $URL over
+// /dev/tcp during Init and exits (which fails Init; the report is written all the same).
+class FakeLambdaOpenSearchCli : public ::testing::Test {
+ protected:
+  FakeLambdaOpenSearchCli() {
+    dir = std::filesystem::temp_directory_path() /
+          ("fake-lambda-opensearch-" + std::to_string(::getpid()) + "-" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir / "extensions");
+  }
+  ~FakeLambdaOpenSearchCli() override { std::filesystem::remove_all(dir); }
+
+  void poster(const std::string& authorization) {
+    const auto path = dir / "extensions" / "poster";
+    std::ofstream(path) << "#!/bin/bash\n"
+                        << "hostport=${URL#http://}\n"
+                        << "AUTH=" << (authorization.empty() ? "''" : "$'Authorization: " + authorization + "\\r\\n'") << "\n"
+                        << R"(BODY=$'{"create":{"_index":"lambda-function","_id":"a"}}\n{"n":1}\n')" "\n"
+                        << "post() {\n"
+                        << "  exec 3<>/dev/tcp/${hostport%:*}/${hostport#*:} || exit 9\n"
+                        << "  printf 'POST /_bulk HTTP/1.1\\r\\nHost: %s\\r\\nContent-Type: application/x-ndjson\\r\\n"
+                           "%sContent-Length: %d\\r\\nConnection: close\\r\\n\\r\\n%s' "
+                           "\"$hostport\" \"$AUTH\" \"${#BODY}\" \"$BODY\" >&3\n"
+                        << "  cat <&3 >/dev/null\n"
+                        << "  exec 3<&-\n"
+                        << "}\n"
+                        << "post\npost\nexit 0\n";
+    std::filesystem::permissions(path, std::filesystem::perms::owner_all);
+  }
+
+  int run(const std::string& args) {
+    const auto command = std::string(LTF_FAKE_LAMBDA_BIN) + " --extensions-dir " +
+                         (dir / "extensions").string() + " --report " +
+                         (dir / "report.json").string() + " --invocations 2 " + args + " > " +
+                         (dir / "out.txt").string() + " 2>&1";
+    const int status = std::system(command.c_str());
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+  json::value report() const {
+    std::ifstream file(dir / "report.json");
+    return json::parse(std::string((std::istreambuf_iterator<char>(file)),
+                                   std::istreambuf_iterator<char>()));
+  }
+  std::string output() const {
+    std::ifstream file(dir / "out.txt");
+    return std::string((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  }
+
+  std::filesystem::path dir;
+};
+
+TEST_F(FakeLambdaOpenSearchCli, ReportsDocumentsPerIndexAndConflicts) {
+  poster("");
+  EXPECT_EQ(run("--opensearch --sink-down 1-1"), 3) << output();  // the poster "crashed" Init
+  const auto r = report();
+  EXPECT_EQ(r.at_pointer("/opensearch/requests"), 2) << output();
+  EXPECT_EQ(r.at_pointer("/opensearch/conflicts"), 1);
+  EXPECT_EQ(r.at_pointer("/opensearch/indices/lambda-function/documents"), 1);
+  EXPECT_EQ(r.at_pointer("/opensearch/indices/lambda-function/duplicates"), 0);
+  EXPECT_FALSE(r.as_object().contains("sink"));  // --sink-down went to OpenSearch, no sink ran
+  EXPECT_NE(output().find("lambda-function: 1 documents, 0 duplicates"), std::string::npos)
+      << output();
+}
+
+TEST_F(FakeLambdaOpenSearchCli, AuthOptionRequiresTheLogin) {
+  poster("Basic " + base64("user:pa:ss"));
+  EXPECT_EQ(run("--opensearch-auth user:pa:ss"), 3) << output();
+  EXPECT_EQ(report().at_pointer("/opensearch/auth_failures"), 0) << output();
+  EXPECT_EQ(report().at_pointer("/opensearch/documents"), 1);
+
+  poster("Basic " + base64("user:wrong"));
+  EXPECT_EQ(run("--opensearch-auth user:pa:ss --opensearch-429-rate 0.5"), 3) << output();
+  EXPECT_EQ(report().at_pointer("/opensearch/auth_failures"), 2);
+  EXPECT_EQ(report().at_pointer("/opensearch/documents"), 0);
+
+  EXPECT_EQ(run("--opensearch-auth nocolon"), 1);
+  EXPECT_EQ(run("--opensearch-429-rate 2"), 1);
 }
 
 }  // namespace
