@@ -2,6 +2,7 @@
 // Destinations. A sink turns a batch of events into one request to its backend and says how it
 // went; it never keeps events itself (the pipeline does).
 
+#include "ltf/aws.hpp"
 #include "ltf/config.hpp"
 #include "ltf/net.hpp"
 #include "ltf/telemetry.hpp"
@@ -87,6 +88,8 @@ struct HttpSinkOptions {
   std::optional<Milliseconds> connect_timeout;  // connect + TLS handshake, within `timeout`
   Compression compression = Compression::none;
   net::TlsOptions tls;
+  // LTF_SIGV4_SERVICE: each request SigV4-signed once final (body gzipped), for IAM endpoints.
+  std::optional<aws::RequestSigner> sigv4;
 };
 
 class HttpSink final : public Sink {

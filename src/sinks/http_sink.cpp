@@ -38,7 +38,7 @@ Outcome classify(unsigned status) {
 }  // namespace
 
 HttpSink::HttpSink(asio::any_io_executor executor, net::HttpUrl url, Milliseconds timeout)
-    : HttpSink(std::move(executor), std::move(url), HttpSinkOptions{timeout, {}, {}, {}}) {}
+    : HttpSink(std::move(executor), std::move(url), HttpSinkOptions{timeout, {}, {}, {}, {}}) {}
 
 HttpSink::HttpSink(asio::any_io_executor executor, net::HttpUrl url, HttpSinkOptions options)
     : executor_(std::move(executor)), url_(std::move(url)), options_(std::move(options)) {
@@ -84,6 +84,10 @@ asio::awaitable<Delivery> HttpSink::post(std::span<const telemetry::Event> batch
     request.body() = json_array_body(batch);
   }
 
+  // Signed last, so the signature covers the exact bytes sent (after gzip) and every header.
+  if (options_.sigv4)
+    if (auto why = options_.sigv4->sign(request, aws::host_header(url_)))
+      co_return Delivery{Outcome::retry_later, 0, "cannot sign the request (SigV4): " + *why, {}};
   const net::Exchange exchange = co_await client().send(std::move(request), options_.timeout);
   if (!exchange.ok()) co_return Delivery{Outcome::retry_later, 0, exchange.error.message(), {}};
   const unsigned status = exchange.response.result_int();

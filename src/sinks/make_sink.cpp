@@ -21,6 +21,11 @@ std::unique_ptr<Sink> make_sink(boost::asio::any_io_executor executor, const Con
   options.compression = config.compression;
   options.tls.verify = config.tls_verify;
   if (config.ca_file) options.tls.ca_file = *config.ca_file;
+  if (config.sigv4_service) {
+    aws::RequestSigner signer;  // credentials and region from the environment, per request
+    signer.service = *config.sigv4_service;
+    options.sigv4 = std::move(signer);
+  }
   return std::make_unique<HttpSink>(std::move(executor), std::move(*url), std::move(options));
 }
 
