@@ -29,8 +29,11 @@ namespace json = boost::json;
 namespace http = ltf::net::http;
 using namespace std::chrono;
 
-// Beside this file; __FILE__ is absolute because CMake compiles by absolute path.
-const fs::path kScript = fs::path(__FILE__).parent_path() / "botocore_sign.py";
+// Beside this file. Not from __FILE__: with Ninja it is relative to the build directory, which is
+// not where ctest runs the test. LTF_SHARED_DIR is "<project>/../shared", so its grandparent
+// path is the project.
+const fs::path kScript = fs::path(LTF_SHARED_DIR).parent_path().parent_path() / "test" / "unit" /
+                         "aws" / "botocore_sign.py";
 
 struct Shape {
   http::verb method;
