@@ -21,6 +21,8 @@ struct Config {
   // --- Lambda
   std::string runtime_api;  // AWS_LAMBDA_RUNTIME_API: host:port of the Extensions API, no scheme
   std::string region;       // AWS_REGION (informational; event ids use it later)
+  std::string function_name;     // AWS_LAMBDA_FUNCTION_NAME: in OpenSearch documents
+  std::string function_version;  // AWS_LAMBDA_FUNCTION_VERSION: in OpenSearch documents
 
   // --- Telemetry API subscription (checked against Lambda's limits before subscribing)
   std::uint16_t listener_port = 4250;  // LTF_LISTENER_PORT, 1024-65535, never 9001
@@ -35,6 +37,7 @@ struct Config {
   std::uint64_t dispatch_min_batch_size = 0;     // DISPATCH_MIN_BATCH_SIZE: flush on INVOKE only
                                                  // when more events than this are buffered
   std::uint64_t dispatch_max_batch_bytes = 1024 * 1024;  // LTF_DISPATCH_MAX_BATCH_BYTES per POST
+                                                         // (5 MiB by default with OpenSearch)
   Milliseconds sink_timeout{2000};  // LTF_SINK_TIMEOUT_MS: one whole request, connect included
   std::optional<Milliseconds> connect_timeout;  // LTF_CONNECT_TIMEOUT_MS: connecting plus the TLS
                                                 // handshake; unset: only sink_timeout bounds it
@@ -57,6 +60,32 @@ struct Config {
                                                 // AWS_ENDPOINT_URL: http(s) URL; unset: the
                                                 // region's https://secretsmanager.<region>...
   Milliseconds secrets_timeout{3000};  // LTF_SECRETS_TIMEOUT_MS, 100-60000: one fetch
+
+  // --- OpenSearch (the OpenSearch seed's destination): chosen when URL is set
+  std::optional<std::string> opensearch_url;  // URL: http(s) endpoint of a domain, Serverless
+                                              // collection or cluster; not with DISPATCH_POST_URI
+  std::optional<std::string> opensearch_auth_secret;  // AUTH_SECRET: Secrets Manager secret (name
+                                                      // or ARN) {"username","password"}: basic auth
+  // Index per event category: [a-z0-9._+-] (not starting with - _ +), optionally with the UTC
+  // date of the event's time as %Y %m %d %H (lambda-function-%Y.%m.%d).
+  std::string platform_index = "lambda-platform";    // PLATFORM_INDEX
+  std::string function_index = "lambda-function";    // FUNCTION_INDEX
+  std::string extension_index = "lambda-extension";  // EXTENSION_INDEX
+  std::string opensearch_dlq_index = "lambda-telemetry-dlq";  // LTF_OPENSEARCH_DLQ_INDEX: events
+                                      // OpenSearch refuses for good; empty: dropped and counted
+  enum class OpenSearchAuth { automatic, basic, sigv4, none };
+  OpenSearchAuth opensearch_auth = OpenSearchAuth::automatic;  // LTF_OPENSEARCH_AUTH:
+                                      // basic|sigv4|none; unset: basic with AUTH_SECRET, else
+                                      // sigv4 for *.es/*.aoss.amazonaws.com hosts, else none
+  std::optional<std::string> opensearch_service;  // LTF_OPENSEARCH_SERVICE: es|aoss; unset: aoss
+                                                  // for *.aoss.amazonaws.com hosts, else es
+  std::optional<std::string> opensearch_region;   // LTF_OPENSEARCH_REGION: signing region; unset:
+                                                  // from an AWS host name, else AWS_REGION
+  std::optional<bool> opensearch_document_ids;  // LTF_OPENSEARCH_ID_MODE: create (event id as
+                                                // _id) | none; unset: none for aoss, else create
+  bool opensearch_data_streams = false;  // LTF_OPENSEARCH_DATA_STREAMS: true|false
+  bool opensearch_bootstrap = true;      // LTF_OPENSEARCH_BOOTSTRAP: true|false: index templates
+                                         // and indices made on the first delivery
 
   // --- Flushing
   Milliseconds flush_budget{200};       // LTF_FLUSH_BUDGET_MS: post-runtime time one invocation

@@ -218,10 +218,124 @@ Environment process_environment() {
     if (eq == std::string_view::npos) continue;
     auto name = text.substr(0, eq);
     if (name == "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT") {  // the Secrets extension layer's
+// Why `pattern` cannot name an OpenSearch index, or "" when it can. Names are kept to
+// [a-z0-9._+-] so that they need no encoding anywhere (URL paths, SigV4); date fields only where
+// `dated` (the dead-letter index has a fixed name).
+std::string index_pattern_problem(std::string_view pattern, bool dated) {
+  if (pattern.empty()) return "must not be empty";
+  if (pattern.size() > 200) return "must be at most 200 characters";
+  if (pattern == "." || pattern == "..") return "must not be '.' or '..'";
+  const char first = pattern.front();
+  if (first == '-' || first == '_' || first == '+' || first == '.' || first == '%')
+    return "must start with a letter or digit, got '" + std::string(pattern) + "'";
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    const char c = pattern[i];
+    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-' ||
+        c == '+')
+      continue;
+    if (c == '%' && dated && i + 1 < pattern.size() &&
+        std::string_view("YmdH").find(pattern[i + 1]) != std::string_view::npos) {
+      ++i;
+      continue;
+    }
+    if (c == '%')
+      return dated ? "may hold only the date fields %Y %m %d %H, got '" + std::string(pattern) + "'"
+                   : "must be a fixed name without date fields, got '" + std::string(pattern) + "'";
+    return "may hold only lowercase letters, digits and . _ - +, got '" + std::string(pattern) + "'";
+  }
+  return {};
+}
+
+bool read_boolean(Reader& r, std::string_view name, bool& out) {
+  const std::string* text = r.raw(name);
+  if (!text) return false;
+  if (*text == "true") out = true;
+  else if (*text == "false") out = false;
+  else r.fail(name, "must be true or false, got '" + *text + "'");
+  return true;
+}
+
+void read_opensearch(Reader& r, Config& c) {
+  if (const std::string* name = r.raw("AWS_LAMBDA_FUNCTION_NAME")) c.function_name = *name;
+  if (const std::string* version = r.raw("AWS_LAMBDA_FUNCTION_VERSION")) c.function_version = *version;
+
+  if (const std::string* url = r.raw("URL"); url && !url->empty()) {
+    std::string why;
+    auto parsed = net::parse_http_url(*url, &why);
+    if (!parsed) r.fail("URL", "is not a usable http(s) URL for OpenSearch: " + why);
+    else if (parsed->target.find('?') != std::string::npos)
+      r.fail("URL", "must be the OpenSearch endpoint without a query string");
+    else c.opensearch_url = *url;
+    if (c.dispatch_post_uri)
+      r.fail("URL", "and DISPATCH_POST_URI are both set: choose one destination (URL for "
+                    "OpenSearch, DISPATCH_POST_URI for an HTTP endpoint)");
+  }
+  if (const std::string* secret = r.raw("AUTH_SECRET"); secret && !secret->empty()) {
+    if (secret->size() > 2048) r.fail("AUTH_SECRET", "must be a secret name or ARN of at most 2048 characters");
+    else c.opensearch_auth_secret = *secret;
+  }
+  const std::pair<const char*, std::string*> indices[] = {{"PLATFORM_INDEX", &c.platform_index},
+                                                          {"FUNCTION_INDEX", &c.function_index},
+                                                          {"EXTENSION_INDEX", &c.extension_index}};
+  for (const auto& [name, field] : indices) {
+    const std::string* value = r.raw(name);
+    if (!value || value->empty()) continue;  // the seed's functions may leave one empty
+    if (auto problem = index_pattern_problem(*value, true); !problem.empty()) r.fail(name, problem);
+    else *field = *value;
+  }
+  if (const std::string* dlq = r.raw("LTF_OPENSEARCH_DLQ_INDEX")) {
+    if (dlq->empty()) c.opensearch_dlq_index.clear();
+    else if (auto problem = index_pattern_problem(*dlq, false); !problem.empty())
+      r.fail("LTF_OPENSEARCH_DLQ_INDEX", problem);
+    else c.opensearch_dlq_index = *dlq;
+  }
+  for (const auto& [name, field] : indices)
+    if (!c.opensearch_dlq_index.empty() && *field == c.opensearch_dlq_index)
+      r.fail("LTF_OPENSEARCH_DLQ_INDEX", std::string("must differ from ") + name +
+                                             ": refused events would land among the others");
+
+  if (const std::string* auth = r.raw("LTF_OPENSEARCH_AUTH")) {
+    using Auth = Config::OpenSearchAuth;
+    if (*auth == "basic") c.opensearch_auth = Auth::basic;
+    else if (*auth == "sigv4") c.opensearch_auth = Auth::sigv4;
+    else if (*auth == "none") c.opensearch_auth = Auth::none;
+    else r.fail("LTF_OPENSEARCH_AUTH", "must be basic, sigv4 or none, got '" + *auth + "'");
+    if (c.opensearch_auth == Auth::basic && !c.opensearch_auth_secret)
+      r.fail("LTF_OPENSEARCH_AUTH", "is basic but AUTH_SECRET names no secret to take the "
+                                    "username and password from");
+  }
+  if (const std::string* service = r.raw("LTF_OPENSEARCH_SERVICE")) {
+    if (*service == "es" || *service == "aoss") c.opensearch_service = *service;
+    else r.fail("LTF_OPENSEARCH_SERVICE", "must be es (OpenSearch Service) or aoss (Serverless), "
+                                          "got '" + *service + "'");
+  }
+  if (const std::string* region = r.raw("LTF_OPENSEARCH_REGION")) {
+    const bool plausible = !region->empty() && region->find_first_not_of(
+        "abcdefghijklmnopqrstuvwxyz0123456789-") == std::string::npos;
+    if (plausible) c.opensearch_region = *region;
+    else r.fail("LTF_OPENSEARCH_REGION", "must be a region name such as eu-west-1, got '" + *region + "'");
+  }
+  if (const std::string* mode = r.raw("LTF_OPENSEARCH_ID_MODE")) {
+    if (*mode == "create") c.opensearch_document_ids = true;
+    else if (*mode == "none") c.opensearch_document_ids = false;
+    else r.fail("LTF_OPENSEARCH_ID_MODE", "must be create or none, got '" + *mode + "'");
+  }
+  read_boolean(r, "LTF_OPENSEARCH_DATA_STREAMS", c.opensearch_data_streams);
+  read_boolean(r, "LTF_OPENSEARCH_BOOTSTRAP", c.opensearch_bootstrap);
+  // The OpenSearch docs advise 5-15 MB per bulk request; 5 MiB stays clear of the 10 MiB request
+  // cap of small Amazon OpenSearch Service instances.
+  if (c.opensearch_url && !r.raw("LTF_DISPATCH_MAX_BATCH_BYTES"))
+    c.dispatch_max_batch_bytes = 5 * 1024 * 1024;
+}
+
       env.emplace(std::string(name), std::string(text.substr(eq + 1)));
       continue;
     }
-    if (name.starts_with("LTF_") || name.starts_with("DISPATCH_") || name.starts_with("AWS_"))
+    // The OpenSearch seed's names have no common prefix.
+    static const std::set<std::string_view> seed_names{"URL", "AUTH_SECRET", "PLATFORM_INDEX",
+                                                       "FUNCTION_INDEX", "EXTENSION_INDEX"};
+    if (name.starts_with("LTF_") || name.starts_with("DISPATCH_") || name.starts_with("AWS_") ||
+        seed_names.contains(name))
       env.emplace(std::string(name), std::string(text.substr(eq + 1)));
   }
   return env;
@@ -244,6 +358,7 @@ std::variant<Config, std::vector<ConfigError>> load_config(const Environment& en
 
 std::string describe(const std::vector<ConfigError>& errors) {
   std::string out;
+  read_opensearch(reader, config);
   for (const auto& e : errors) {
     if (!out.empty()) out += "; ";
     out += e.variable + " " + e.message;

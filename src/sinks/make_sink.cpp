@@ -1,5 +1,7 @@
 #include "ltf/sinks.hpp"
 
+#include "ltf/opensearch.hpp"
+
 #include <stdexcept>
 
 namespace ltf::sinks {
@@ -9,6 +11,8 @@ boost::asio::awaitable<Delivery> DiscardSink::deliver(std::span<const telemetry:
 }
 
 std::unique_ptr<Sink> make_sink(boost::asio::any_io_executor executor, const Config& config) {
+  // load_config refuses URL together with DISPATCH_POST_URI: one destination per function.
+  if (config.opensearch_url) return opensearch::make_opensearch_sink(std::move(executor), config);
   if (!config.dispatch_post_uri) return std::make_unique<DiscardSink>();
   std::string why;
   auto url = net::parse_http_url(*config.dispatch_post_uri, &why);

@@ -1,0 +1,188 @@
+// Events as OpenSearch documents, and the names of the indices they go to.
+#include "ltf/opensearch.hpp"
+
+#include <boost/json/monotonic_resource.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+
+namespace ltf::opensearch {
+
+namespace json = boost::json;
+
+namespace {
+
+// Reads `count` decimal digits at `at`; nullopt when any is not a digit.
+std::optional<int> digits(std::string_view text, std::size_t at, std::size_t count) {
+  if (at + count > text.size()) return std::nullopt;
+  int value = 0;
+  for (std::size_t i = at; i < at + count; ++i) {
+    if (text[i] < '0' || text[i] > '9') return std::nullopt;
+    value = value * 10 + (text[i] - '0');
+  }
+  return value;
+}
+
+// An RFC 3339 timestamp ("2022-10-12T00:03:50.000Z", "2022-10-12T02:03:50+02:00") as UTC, to the
+// second. The Telemetry API sends UTC with 'Z'; offsets are converted all the same.
+std::optional<std::chrono::sys_seconds> parse_rfc3339(std::string_view text) {
+  using namespace std::chrono;
+  const auto y = digits(text, 0, 4), mo = digits(text, 5, 2), d = digits(text, 8, 2);
+  const auto h = digits(text, 11, 2), mi = digits(text, 14, 2), s = digits(text, 17, 2);
+  if (!y || !mo || !d || !h || !mi || !s) return std::nullopt;
+  if (text[4] != '-' || text[7] != '-' || (text[10] != 'T' && text[10] != 't' && text[10] != ' ') ||
+      text[13] != ':' || text[16] != ':')
+    return std::nullopt;
+  const year_month_day date{year(*y), month(static_cast<unsigned>(*mo)),
+                            day(static_cast<unsigned>(*d))};
+  if (!date.ok() || *h > 23 || *mi > 59 || *s > 60) return std::nullopt;
+
+  std::size_t at = 19;
+  if (at < text.size() && text[at] == '.') {
+    ++at;
+    const std::size_t first = at;
+    while (at < text.size() && text[at] >= '0' && text[at] <= '9') ++at;
+    if (at == first) return std::nullopt;
+  }
+  if (at >= text.size()) return std::nullopt;  // RFC 3339 requires the offset
+  seconds offset{0};
+  if (text[at] == 'Z' || text[at] == 'z') {
+    ++at;
+  } else if (text[at] == '+' || text[at] == '-') {
+    const auto oh = digits(text, at + 1, 2), om = digits(text, at + 4, 2);
+    if (!oh || !om || at + 3 >= text.size() || text[at + 3] != ':' || *oh > 23 || *om > 59)
+      return std::nullopt;
+    offset = hours(*oh) + minutes(*om);
+    if (text[at] == '-') offset = -offset;
+    at += 6;
+  } else {
+    return std::nullopt;
+  }
+  if (at != text.size()) return std::nullopt;
+  // A leap second (:60) lands on the next second: deterministic all the same.
+  return sys_days(date) + hours(*h) + minutes(*mi) + seconds(*s) - offset;
+}
+
+std::string two_digits(unsigned value) {
+  std::array<char, 3> text{};
+  std::snprintf(text.data(), text.size(), "%02u", value % 100);
+  return text.data();
+}
+
+const json::parse_options& lenient_depth() {
+  // Function logs in JSON format carry whatever the function logged; as deep as the listener
+  // accepts (telemetry/parse.cpp).
+  static const json::parse_options options = [] {
+    json::parse_options o;
+    o.max_depth = 1024;
+    return o;
+  }();
+  return options;
+}
+
+}  // namespace
+
+bool has_date_fields(std::string_view pattern) {
+  return pattern.find('%') != std::string_view::npos;
+}
+
+std::string index_name_prefix(std::string_view pattern) {
+  return std::string(pattern.substr(0, pattern.find('%')));
+}
+
+std::optional<std::string> index_name(std::string_view pattern, std::string_view event_time) {
+  if (!has_date_fields(pattern)) return std::string(pattern);
+  const auto when = parse_rfc3339(event_time);
+  if (!when) return std::nullopt;
+  using namespace std::chrono;
+  const auto day_start = floor<days>(*when);
+  const year_month_day date{day_start};
+  const auto hour = duration_cast<hours>(*when - day_start).count();
+
+  std::string out;
+  out.reserve(pattern.size() + 8);
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    if (pattern[i] != '%' || i + 1 == pattern.size()) {
+      out += pattern[i];
+      continue;
+    }
+    switch (pattern[++i]) {
+      case 'Y': out += std::to_string(static_cast<int>(date.year())); break;
+      case 'm': out += two_digits(static_cast<unsigned>(date.month())); break;
+      case 'd': out += two_digits(static_cast<unsigned>(date.day())); break;
+      case 'H': out += two_digits(static_cast<unsigned>(hour)); break;
+      default:  // load_config refuses other fields; kept literally for a hand-made Config
+        out += '%';
+        out += pattern[i];
+    }
+  }
+  return out;
+}
+
+const std::string& IndexPatterns::for_category(telemetry::Category category) const {
+  switch (category) {
+    case telemetry::Category::function: return function;
+    case telemetry::Category::extension: return extension;
+    case telemetry::Category::platform:
+    case telemetry::Category::unknown: break;
+  }
+  return platform;
+}
+
+std::optional<std::string> document_source(const Event& event, const FunctionIdentity& function,
+                                           std::string* why) {
+  std::array<unsigned char, 4096> first_block;
+  json::monotonic_resource arena(first_block.data(), first_block.size());
+  boost::system::error_code ec;
+  json::value parsed = json::parse(event.raw, ec, &arena, lenient_depth());
+  const json::object* envelope = ec ? nullptr : parsed.if_object();
+  if (!envelope) {
+    if (why) *why = ec ? "the event is not JSON: " + ec.message() : "the event is not a JSON object";
+    return std::nullopt;
+  }
+
+  json::object document(&arena);
+  document.reserve(12);
+  document["@timestamp"] = event.time;
+  document["time"] = event.time;
+  document["type"] = event.type;
+  if (!event.request_id.empty()) document["requestId"] = event.request_id;
+  document["event_id"] = event.id;
+  document["sequence"] = event.sequence;
+  document["function_name"] = function.function_name;
+  document["function_version"] = function.function_version;
+  document["region"] = function.region;
+  if (const json::value* record = envelope->if_contains("record")) {
+    // One field, one type: whichever shape arrived first would otherwise fix the mapping of
+    // `record` and fail every event of the other shape for good.
+    if (record->is_object()) document["record"] = *record;
+    else if (const json::string* text = record->if_string()) document["message"] = *text;
+    else if (!record->is_null()) document["message"] = json::serialize(*record);
+  }
+  return json::serialize(document);
+}
+
+std::string dead_letter_source(const Event& event, const FunctionIdentity& function,
+                               const Refusal& refusal, std::string_view now) {
+  json::object document;
+  document["@timestamp"] = parse_rfc3339(event.time) ? std::string_view(event.time) : now;
+  document["event_id"] = event.id;
+  document["sequence"] = event.sequence;
+  document["type"] = event.type;
+  document["function_name"] = function.function_name;
+  document["function_version"] = function.function_version;
+  document["region"] = function.region;
+  document["index"] = refusal.index;
+  document["status"] = refusal.status;
+  document["error_type"] = refusal.error_type;
+  document["reason"] = refusal.reason;
+  document["original"] = event.raw;
+  return json::serialize(document);
+}
+
+}  // namespace ltf::opensearch
