@@ -97,6 +97,13 @@ struct Config {
   std::uint64_t spill_max_bytes = 64 * 1024 * 1024;  // LTF_SPILL_MAX_BYTES; 0 turns spilling off
   Milliseconds deadline_margin{100};  // LTF_DEADLINE_MARGIN_MS: finish this long before any
                                       // deadlineMs (an invocation's or SHUTDOWN's)
+  std::string flush_strategy = "auto";  // LTF_FLUSH_STRATEGY: auto|end-of-invocation|periodic
+  Milliseconds flush_interval{1000};    // LTF_FLUSH_INTERVAL_MS, 10-3600000: periodic mode
+  Milliseconds busy_below{2000};        // LTF_BUSY_BELOW_MS, 1-3600000: auto goes periodic when
+                                        // invocations start this often on average (or more)
+  Milliseconds counters_interval{60'000};  // LTF_COUNTERS_INTERVAL_MS, 0-86400000: how often the
+                                           // extension's own counters go out as an event (0: only
+                                           // at shutdown)
 
   // --- Own logs
   std::string log_level = "info";  // LTF_LOG_LEVEL: trace|debug|info|warn|error|off

@@ -79,19 +79,48 @@ class Buffer {
   BufferStats stats_;
 };
 
-// When to send. Plain policy object: no I/O, no clock.
+// When to send. Plain policy object: no I/O; the caller passes the time.
+//
+// Two ways to flush during invocations. End of invocation: after each invocation's runtimeDone,
+// so its logs are at the sink before the next one starts, at the price of the wait for that event
+// (about the subscription's timeoutMs) added to every invocation's billed duration. Periodic: at
+// most every `interval`, started at an INVOKE and sent while the function runs, so the extension
+// never waits; the logs lag by up to an interval (or an idle period). Rarely called functions get
+// the first, busy ones the second: "auto" switches on the mean time between the last `window`
+// invocations (periodic below `busy_below`, back above twice that, so it does not flap).
+enum class FlushStrategy { automatic, end_of_invocation, periodic };
+
 class FlushPolicy {
  public:
-  explicit FlushPolicy(std::uint64_t min_batch_size) : min_batch_size_(min_batch_size) {}
+  using Clock = std::chrono::steady_clock;
+  struct Options {
+    std::uint64_t min_batch_size = 0;  // the seeds' DISPATCH_MIN_BATCH_SIZE
+    FlushStrategy strategy = FlushStrategy::automatic;
+    std::chrono::milliseconds interval{1000};    // periodic: between two flushes
+    std::chrono::milliseconds busy_below{2000};  // auto: mean time between invocations
+    std::size_t window = 10;                     // auto: invocations the mean is taken over
+  };
+
+  explicit FlushPolicy(std::uint64_t min_batch_size) : FlushPolicy(Options{min_batch_size}) {}
+  explicit FlushPolicy(Options options) : options_(options) {}
+
+  // An INVOKE arrived at `now`: updates the observed rate, and the mode with it.
+  void invoked(Clock::time_point now);
+  bool periodic() const { return periodic_; }
+  // Periodic mode, at an INVOKE: whether to start a flush now (and if so, the interval restarts).
+  bool periodic_flush_due(Clock::time_point now, std::size_t buffered_events);
   // The seeds' DISPATCH_MIN_BATCH_SIZE: on INVOKE, send only when more events than this wait.
   bool flush_on_invoke(std::size_t buffered_events) const {
-    return buffered_events > min_batch_size_;
+    return buffered_events > options_.min_batch_size;
   }
   // At SHUTDOWN everything goes, whatever the count.
   bool flush_on_shutdown(std::size_t buffered_events) const { return buffered_events > 0; }
 
  private:
-  std::uint64_t min_batch_size_;
+  Options options_;
+  std::deque<Clock::time_point> starts_;  // the last `window` INVOKEs
+  bool periodic_ = false;
+  std::optional<Clock::time_point> last_flush_;
 };
 
 // When to try the sink again after a failure: exponential backoff with jitter, never sooner than
@@ -132,6 +161,8 @@ struct DispatchStats {
   std::uint64_t rejected_events = 0;   // refused by the sink for good (4xx): lost, counted
   std::uint64_t retried_events = 0;    // events put back after a failed attempt (each time)
   std::uint64_t deferred_flushes = 0;  // flushes that did not try: backing off, circuit open
+  std::chrono::microseconds sink_time_total{0};  // waiting for the sink's answers, all requests
+  std::chrono::microseconds sink_time_max{0};    // the longest single request
 };
 
 enum class FlushResult {

@@ -17,10 +17,13 @@ namespace ltf::telemetry {
 
 enum class Category { platform, function, extension, unknown };
 
+// The one event type this extension adds to the stream: its own counters (never shed).
+inline constexpr std::string_view counters_event_type = "telemetry-forwarder.counters";
+
 // Which events go first when neither memory nor disk has room left (lowest first): log lines by
 // their level (a JSON record's "level"; a text line counts as info), then other platform events.
 // `essential` ones are never shed: platform.report, platform.runtimeDone, platform.logsDropped
-// carry what a backend needs to account for every invocation and every loss.
+// and our counters carry what a backend needs to account for every invocation and every loss.
 enum class Priority : std::uint8_t {
   unranked,  // not looked at yet (see priority())
   trace, debug, info, warn, error, fatal,
@@ -34,7 +37,7 @@ struct Event {
   std::string time;        // envelope "time"
   std::string request_id;  // record.requestId, for platform events that carry one
   std::string id;          // stable event id (see event_id()), set when the event is accepted
-  std::uint64_t sequence = 0;  // order of arrival in this sandbox, assigned by the listener
+  std::uint64_t sequence = 0;  // order of arrival in this sandbox (pipeline::SandboxSequence)
   Priority rank = Priority::unranked;  // set by parse_batch; priority() fills it in otherwise
 
   Category category() const;
@@ -72,7 +75,7 @@ struct ListenerStats {
   std::uint64_t rejected_events = 0;   // array elements that were not events
 };
 
-// Receives the events of one accepted POST, already stamped with their sequence numbers.
+// Receives the events of one accepted POST, in order (sequence numbers are the receiver's).
 using EventsHandler = std::function<void(std::vector<Event>&&)>;
 
 // Who produced the events: part of every event id, so ids differ across functions and regions.
@@ -105,7 +108,6 @@ class Listener {
   ListenerOptions options_;
   EventsHandler handler_;
   ListenerStats stats_;
-  std::uint64_t next_sequence_ = 1;
   bool warned_malformed_ = false;  // each kind of refused POST is logged once, then only counted
   bool warned_oversized_ = false;
   net::HttpServer server_;

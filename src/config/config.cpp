@@ -196,6 +196,16 @@ void read_flushing(Reader& r, Config& c) {
   r.millis("LTF_FLUSH_BUDGET_MS", c.flush_budget, 0, 60'000);
   r.integer("LTF_BUFFER_MAX_BYTES", c.buffer_max_bytes, 64 * 1024, 1024ull * 1024 * 1024);
   r.millis("LTF_DEADLINE_MARGIN_MS", c.deadline_margin, 0, 1'000);
+  if (const std::string* strategy = r.raw("LTF_FLUSH_STRATEGY")) {
+    if (*strategy == "auto" || *strategy == "end-of-invocation" || *strategy == "periodic")
+      c.flush_strategy = *strategy;
+    else
+      r.fail("LTF_FLUSH_STRATEGY",
+             "must be auto, end-of-invocation or periodic, got '" + *strategy + "'");
+  }
+  r.millis("LTF_FLUSH_INTERVAL_MS", c.flush_interval, 10, 3'600'000);
+  r.millis("LTF_BUSY_BELOW_MS", c.busy_below, 1, 3'600'000);
+  r.millis("LTF_COUNTERS_INTERVAL_MS", c.counters_interval, 0, 86'400'000);
   r.integer("LTF_SPILL_MAX_BYTES", c.spill_max_bytes, 0, 16ull * 1024 * 1024 * 1024);
   if (const std::string* dir = r.raw("LTF_SPILL_DIR")) {
     if (dir->empty() || dir->front() != '/') r.fail("LTF_SPILL_DIR", "must be an absolute path, got '" + *dir + "'");
@@ -208,16 +218,6 @@ void read_flushing(Reader& r, Config& c) {
   }
 }
 
-}  // namespace
-
-Environment process_environment() {
-  Environment env;
-  for (char** entry = environ; entry && *entry; ++entry) {
-    std::string_view text(*entry);
-    auto eq = text.find('=');
-    if (eq == std::string_view::npos) continue;
-    auto name = text.substr(0, eq);
-    if (name == "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT") {  // the Secrets extension layer's
 // Why `pattern` cannot name an OpenSearch index, or "" when it can. Names are kept to
 // [a-z0-9._+-] so that they need no encoding anywhere (URL paths, SigV4); date fields only where
 // `dated` (the dead-letter index has a fixed name).
@@ -328,6 +328,16 @@ void read_opensearch(Reader& r, Config& c) {
     c.dispatch_max_batch_bytes = 5 * 1024 * 1024;
 }
 
+}  // namespace
+
+Environment process_environment() {
+  Environment env;
+  for (char** entry = environ; entry && *entry; ++entry) {
+    std::string_view text(*entry);
+    auto eq = text.find('=');
+    if (eq == std::string_view::npos) continue;
+    auto name = text.substr(0, eq);
+    if (name == "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT") {  // the Secrets extension layer's
       env.emplace(std::string(name), std::string(text.substr(eq + 1)));
       continue;
     }
@@ -348,6 +358,7 @@ std::variant<Config, std::vector<ConfigError>> load_config(const Environment& en
   if (const std::string* region = reader.raw("AWS_REGION")) config.region = *region;
   read_subscription(reader, config);
   read_destination(reader, config);
+  read_opensearch(reader, config);
   read_transport(reader, config);
   read_aws(reader, config, env);
   read_flushing(reader, config);
@@ -358,7 +369,6 @@ std::variant<Config, std::vector<ConfigError>> load_config(const Environment& en
 
 std::string describe(const std::vector<ConfigError>& errors) {
   std::string out;
-  read_opensearch(reader, config);
   for (const auto& e : errors) {
     if (!out.empty()) out += "; ";
     out += e.variable + " " + e.message;

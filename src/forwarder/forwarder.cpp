@@ -1,9 +1,11 @@
 #include "ltf/forwarder.hpp"
 
+#include "counters.hpp"
 #include "invocation_tracker.hpp"
 #include "ltf/lambda.hpp"
 #include "ltf/log.hpp"
 #include "ltf/pipeline.hpp"
+#include "ltf/sequence.hpp"
 #include "ltf/sinks.hpp"
 #include "ltf/telemetry.hpp"
 
@@ -38,6 +40,17 @@ asio::awaitable<void> sleep_until(Clock::time_point when) {
   co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
 }
 
+pipeline::FlushPolicy::Options flush_options(const Config& config) {
+  pipeline::FlushPolicy::Options options;
+  options.min_batch_size = config.dispatch_min_batch_size;
+  options.strategy = config.flush_strategy == "periodic"            ? pipeline::FlushStrategy::periodic
+                     : config.flush_strategy == "end-of-invocation" ? pipeline::FlushStrategy::end_of_invocation
+                                                                    : pipeline::FlushStrategy::automatic;
+  options.interval = config.flush_interval;
+  options.busy_below = config.busy_below;
+  return options;
+}
+
 std::string join(const std::vector<std::string>& items) {
   std::string out;
   for (const auto& item : items) out += (out.empty() ? "" : ",") + item;
@@ -62,7 +75,7 @@ class Session : public std::enable_shared_from_this<Session> {
                     pipeline::RetryPolicy::Options{config_.retry_initial, config_.retry_max,
                                                    config_.circuit_failures,
                                                    config_.circuit_cooldown}),
-        policy_(config_.dispatch_min_batch_size),
+        policy_(flush_options(config_)),
         tracker_(executor),
         listener_(executor,
                   telemetry::ListenerOptions{config_.listener_port, config_.listener_max_body_bytes},
@@ -75,6 +88,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
  private:
   void accept(std::vector<telemetry::Event>&& events);
+  void flush_in_background();
+  void send_counters(std::string_view reason);
   asio::awaitable<void> on_invoke(const lambda::InvokeEvent& invoke);
   asio::awaitable<void> on_shutdown(const lambda::ShutdownEvent& shutdown);
   asio::awaitable<pipeline::FlushResult> flush_until(Clock::time_point limit);
@@ -94,22 +109,55 @@ class Session : public std::enable_shared_from_this<Session> {
   telemetry::Listener listener_;
   bool expect_runtime_done_ = false;  // subscribed to platform events, so runtimeDone will come
   std::uint64_t received_ = 0;
+  pipeline::SandboxSequence sequence_;
+  Clock::time_point counters_sent_ = Clock::now();
 };
 
 void Session::accept(std::vector<telemetry::Event>&& events) {
   received_ += events.size();
+  sequence_.stamp(events);
   telemetry::assign_event_ids(function_, events);
   tracker_.observe(events);
   buffer_.push(std::move(events));
   // A busy function can fill a batch long before its invocation ends: send it in the background
   // rather than holding it all until runtimeDone.
-  if (buffer_.bytes() >= config_.dispatch_max_batch_bytes && !dispatcher_.busy()) {
-    asio::co_spawn(executor_,
-                   [self = shared_from_this()]() -> asio::awaitable<void> {
-                     co_await self->dispatcher_.flush();
-                   },
-                   asio::detached);
-  }
+  if (buffer_.bytes() >= config_.dispatch_max_batch_bytes && !dispatcher_.busy())
+    flush_in_background();
+}
+
+void Session::flush_in_background() {
+  asio::co_spawn(executor_,
+                 [self = shared_from_this()]() -> asio::awaitable<void> {
+                   co_await self->dispatcher_.flush();
+                 },
+                 asio::detached);
+}
+
+// The counters join the stream like any event: numbered, given an id, buffered, spilled.
+void Session::send_counters(std::string_view reason) {
+  const auto& d = dispatcher_.stats();
+  const auto& b = buffer_.stats();
+  Counters c;
+  c.received = received_;
+  c.delivered = d.delivered_events;
+  c.retried = d.retried_events;
+  c.spilled = spill_ ? spill_->stats().spilled_events : 0;
+  c.shed = b.dropped_events;
+  c.rejected = d.rejected_events;
+  c.buffered = buffer_.size();
+  c.requests = d.requests;
+  c.failed_requests = d.failed_requests;
+  c.malformed_posts = listener_.stats().malformed_posts + listener_.stats().oversized_posts;
+  if (d.requests > 0)
+    c.sink_latency_mean_ms = static_cast<double>(d.sink_time_total.count()) / 1000.0 /
+                             static_cast<double>(d.requests);
+  c.sink_latency_max_ms = static_cast<double>(d.sink_time_max.count()) / 1000.0;
+  std::vector<telemetry::Event> events;
+  events.push_back(counters_event(c, reason, std::chrono::system_clock::now()));
+  sequence_.stamp(events);
+  telemetry::assign_event_ids(function_, events);
+  buffer_.push(std::move(events));
+  counters_sent_ = Clock::now();
 }
 
 asio::awaitable<bool> Session::init_failed(const std::string& type, const std::string& message) {
@@ -120,6 +168,9 @@ asio::awaitable<bool> Session::init_failed(const std::string& type, const std::s
 }
 
 asio::awaitable<bool> Session::start() {
+  if (auto problem = sequence_.open(std::filesystem::path(config_.spill_dir) / "sequence");
+      !problem.empty())
+    LTF_LOG(warning) << "event sequence numbers are not kept across restarts: " << problem;
   if (config_.spill_max_bytes > 0) {
     spill_ = std::make_unique<pipeline::SpillStore>(config_.spill_dir, config_.spill_max_bytes);
     if (auto ec = spill_->open()) {
@@ -173,6 +224,16 @@ asio::awaitable<pipeline::FlushResult> Session::flush_until(Clock::time_point li
 
 asio::awaitable<void> Session::on_invoke(const lambda::InvokeEvent& invoke) {
   tracker_.invoked(invoke.request_id);
+  const auto now = Clock::now();
+  policy_.invoked(now);
+  if (config_.counters_interval.count() > 0 && now - counters_sent_ >= config_.counters_interval)
+    send_counters("periodic");
+  if (policy_.periodic()) {
+    // Busy function: no waiting. What is due goes out while the function runs, and /next is
+    // called at once, so this invocation's duration owes the extension nothing.
+    if (policy_.periodic_flush_due(now, buffer_.size())) flush_in_background();
+    co_return;
+  }
   const auto limit = monotonic_deadline(invoke.deadline_ms, config_.deadline_margin);
   // The invocation's logs are all in once its runtimeDone is: waiting for it ships them now
   // instead of one invocation (or one idle hour) late.
@@ -190,6 +251,7 @@ asio::awaitable<void> Session::on_shutdown(const lambda::ShutdownEvent& shutdown
   // short while (a quarter of what is left) to arrive, then send everything.
   if (expect_runtime_done_)
     co_await tracker_.wait_reports(Clock::now() + (limit - Clock::now()) / 4);
+  send_counters("shutdown");
   auto backoff = std::chrono::milliseconds(20);
   // A batch in flight is not in the buffer: keep going until it has been answered too, since a
   // failed send puts it back.
@@ -210,7 +272,8 @@ asio::awaitable<void> Session::on_shutdown(const lambda::ShutdownEvent& shutdown
                 << " events, delivered " << d.delivered_events << " in " << d.requests
                 << " requests (" << d.failed_requests << " failed), rejected by the sink "
                 << d.rejected_events << ", dropped over the memory budget "
-                << buffer_.stats().dropped_events << ", undelivered " << buffer_.size()
+                << buffer_.stats().dropped_events << ", retried " << d.retried_events
+                << ", undelivered " << buffer_.size()
                 << " (" << left_on_disk << " kept on disk)"
                 << "; refused POSTs: " << l.malformed_posts << " malformed, " << l.oversized_posts
                 << " oversized";

@@ -77,11 +77,16 @@ asio::awaitable<FlushResult> Dispatcher::drain() {
     sending_ = true;
     ++stats_.requests;
     sinks::Delivery delivery;
+    const auto sent = std::chrono::steady_clock::now();
     try {
       delivery = co_await sink_.deliver(batch.events);
     } catch (const std::exception& e) {  // a sink bug must not end the dispatcher
       delivery = {Outcome::retry_later, 0, e.what(), {}};
     }
+    const auto took = std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::steady_clock::now() - sent);
+    stats_.sink_time_total += took;
+    stats_.sink_time_max = std::max(stats_.sink_time_max, took);
     sending_ = false;
     note(delivery, batch.events.size());
 

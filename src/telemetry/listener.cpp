@@ -83,7 +83,6 @@ asio::awaitable<net::Response> Listener::handle(net::Request& request) {
   ++stats_.posts;
   stats_.events += outcome.accepted;
   stats_.rejected_events += outcome.rejected;
-  for (Event& event : events) event.sequence = next_sequence_++;
   if (!events.empty()) handler_(std::move(events));
   co_return reply(http::status::ok);
 }

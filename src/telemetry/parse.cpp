@@ -103,7 +103,7 @@ Priority rank_of(const Event& event, const json::object* record) {
     }
     case Category::unknown: break;
   }
-  return Priority::platform;
+  return event.type == counters_event_type ? Priority::essential : Priority::platform;
 }
 
 }  // namespace

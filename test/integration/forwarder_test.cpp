@@ -5,11 +5,16 @@
 #include "support/await.hpp"
 
 #include "ltf/net.hpp"
+#include "ltf/telemetry.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/json/parse.hpp>
+
+#include <algorithm>
+#include <set>
 
 #include <gtest/gtest.h>
 
@@ -69,6 +74,8 @@ TEST(Forwarder, LogsOfAnInvocationAreDeliveredBeforeTheNextInvocationBegins) {
   Harness h;
   h.scenario.invocations = 20;
   h.scenario.log_lines_per_invocation = 7;
+  // Invocations back to back would make `auto` go periodic, which trades this for speed.
+  h.env["LTF_FLUSH_STRATEGY"] = "end-of-invocation";
   std::vector<std::uint64_t> delivered_before;  // lines at the sink when invocation i starts
   h.before_invocation = [&](int) { delivered_before.push_back(h.sink.lines()); };
   auto outcome = h.run();
@@ -77,6 +84,94 @@ TEST(Forwarder, LogsOfAnInvocationAreDeliveredBeforeTheNextInvocationBegins) {
     EXPECT_EQ(delivered_before[i], i * 7) << "invocation " << i;
   EXPECT_EQ(outcome.report.timed_out_invocations(), 0u);
   expect_nothing_lost(h, outcome.report);
+}
+
+// Every event the sink accepted, in arrival order (these tests send uncompressed bodies).
+std::vector<boost::json::object> accepted_events(const ltf::emulator::RecordingSink& sink) {
+  std::vector<boost::json::object> out;
+  for (const auto& request : sink.received()) {
+    if (request.status < 200 || request.status >= 300) continue;
+    const auto body = boost::json::parse(request.body);
+    for (const auto& event : body.as_array()) out.push_back(event.as_object());
+  }
+  return out;
+}
+
+// Whether the extension had this invocation's runtimeDone when it called /next, per invocation.
+std::vector<bool> waited_for_runtime_done(const ltf::emulator::Report& report) {
+  std::vector<bool> out;
+  for (const auto& invocation : report.invocations)
+    out.push_back(invocation.post_runtime_after_arrival.has_value());
+  return out;
+}
+
+TEST(Forwarder, PeriodicFlushingNeverWaitsForRuntimeDoneAndLosesNothing) {
+  Harness h;
+  h.scenario.invocations = 30;
+  h.scenario.log_lines_per_invocation = 5;
+  h.env["LTF_FLUSH_STRATEGY"] = "periodic";
+  h.env["LTF_FLUSH_INTERVAL_MS"] = "10";
+  auto outcome = h.run();
+  EXPECT_EQ(waited_for_runtime_done(outcome.report), std::vector<bool>(30, false))
+      << "every /next came before the invocation's runtimeDone reached the extension";
+  EXPECT_EQ(outcome.report.timed_out_invocations(), 0u);
+  expect_nothing_lost(h, outcome.report);
+  EXPECT_EQ(h.sink.events_of_type("platform.report"), 30u);
+}
+
+TEST(Forwarder, AutoFlushesAtTheEndOfInvocationsUntilTheRateShowsABusyFunction) {
+  Harness h;
+  h.scenario.invocations = 30;  // back to back: far more often than every LTF_BUSY_BELOW_MS
+  h.scenario.log_lines_per_invocation = 5;
+  h.env["LTF_BUSY_BELOW_MS"] = "60000";
+  auto outcome = h.run();
+  const auto waited = waited_for_runtime_done(outcome.report);
+  ASSERT_EQ(waited.size(), 30u);
+  // The rate is judged over 10 invocations: the first 9 are flushed at their end, and from
+  // the 10th on the extension no longer waits.
+  EXPECT_EQ(std::vector<bool>(waited.begin(), waited.begin() + 9), std::vector<bool>(9, true));
+  EXPECT_EQ(std::vector<bool>(waited.begin() + 9, waited.end()), std::vector<bool>(21, false));
+  expect_nothing_lost(h, outcome.report);
+}
+
+TEST(Forwarder, CountersGoToTheSinkAtShutdownAndAccountForEveryEvent) {
+  Harness h;
+  h.scenario.invocations = 3;
+  auto outcome = h.run();
+  expect_nothing_lost(h, outcome.report);
+  std::vector<boost::json::object> counters;
+  for (auto& event : accepted_events(h.sink))
+    if (event.at("type").as_string() == ltf::telemetry::counters_event_type) counters.push_back(event);
+  ASSERT_EQ(counters.size(), 1u) << "one at shutdown (the periodic one is a minute away)";
+  const auto& record = counters[0].at("record").as_object();
+  EXPECT_EQ(record.at("reason").as_string(), "shutdown");
+  std::uint64_t produced = 0;
+  for (const auto& [type, count] : outcome.report.events_produced) produced += count;
+  // Everything Lambda sent before the SHUTDOWN's flush, minus what was still to come then (the
+  // last platform.report and the extension's own shutdown log lines, which arrive later).
+  EXPECT_GT(record.at("received").to_number<std::uint64_t>(), 0u);
+  EXPECT_LE(record.at("received").to_number<std::uint64_t>(), produced);
+  EXPECT_EQ(record.at("lost").to_number<std::uint64_t>(), 0u);
+  EXPECT_EQ(record.at("shed").to_number<std::uint64_t>(), 0u);
+  EXPECT_EQ(record.at("delivered").to_number<std::uint64_t>() + record.at("buffered").to_number<std::uint64_t>(),
+            record.at("received").to_number<std::uint64_t>());
+}
+
+TEST(Forwarder, EveryEventCarriesItsIdAndAGaplessSandboxSequence) {
+  Harness h;
+  h.scenario.invocations = 5;
+  auto outcome = h.run();
+  expect_nothing_lost(h, outcome.report);
+  std::vector<std::uint64_t> sequences;
+  std::set<std::string> ids;
+  for (auto& event : accepted_events(h.sink)) {
+    sequences.push_back(event.at("sequence").to_number<std::uint64_t>());
+    ids.insert(std::string(event.at("eventId").as_string()));
+  }
+  ASSERT_FALSE(sequences.empty());
+  std::sort(sequences.begin(), sequences.end());  // batches may overtake each other on retries
+  for (std::size_t i = 0; i < sequences.size(); ++i) ASSERT_EQ(sequences[i], i + 1);
+  EXPECT_EQ(ids.size(), sequences.size()) << "one distinct id per event";
 }
 
 TEST(Forwarder, AThousandInvocationsLoseAndDuplicateNothing) {

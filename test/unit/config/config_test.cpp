@@ -124,3 +124,35 @@ TEST(Config, ConnectTimeoutIsOptionalAndBounded) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Config, FlushStrategyIntervalAndCounters) {
+  auto env = base_env();
+  auto config = std::get<ltf::Config>(ltf::load_config(env));
+  EXPECT_EQ(config.flush_strategy, "auto");
+  EXPECT_EQ(config.flush_interval, std::chrono::milliseconds(1000));
+  EXPECT_EQ(config.busy_below, std::chrono::milliseconds(2000));
+  EXPECT_EQ(config.counters_interval, std::chrono::milliseconds(60000));
+
+  env["LTF_FLUSH_STRATEGY"] = "periodic";
+  env["LTF_FLUSH_INTERVAL_MS"] = "250";
+  env["LTF_BUSY_BELOW_MS"] = "500";
+  env["LTF_COUNTERS_INTERVAL_MS"] = "0";
+  config = std::get<ltf::Config>(ltf::load_config(env));
+  EXPECT_EQ(config.flush_strategy, "periodic");
+  EXPECT_EQ(config.flush_interval, std::chrono::milliseconds(250));
+  EXPECT_EQ(config.busy_below, std::chrono::milliseconds(500));
+  EXPECT_EQ(config.counters_interval, std::chrono::milliseconds(0));
+
+  env["LTF_FLUSH_STRATEGY"] = "sometimes";
+  env["LTF_FLUSH_INTERVAL_MS"] = "5";
+  auto bad = ltf::load_config(env);
+  ASSERT_TRUE(std::holds_alternative<std::vector<ltf::ConfigError>>(bad));
+  const auto& errors = std::get<std::vector<ltf::ConfigError>>(bad);
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[0].variable, "LTF_FLUSH_STRATEGY");
+  EXPECT_EQ(errors[1].variable, "LTF_FLUSH_INTERVAL_MS");
+}
+
+}  // namespace

@@ -59,7 +59,7 @@ struct ListenerTest : ::testing::Test {
   std::optional<HttpClient> client;
 };
 
-TEST_F(ListenerTest, AcceptedPostIsAnswered200AndItsEventsHandedOnInSequence) {
+TEST_F(ListenerTest, AcceptedPostIsAnswered200AndItsEventsHandedOnInOrder) {
   auto first =
       send(post("[" + std::string(function_event) + "," + std::string(report_event) + "]"));
   ASSERT_TRUE(first.ok()) << first.error.message();
@@ -74,9 +74,6 @@ TEST_F(ListenerTest, AcceptedPostIsAnswered200AndItsEventsHandedOnInSequence) {
   EXPECT_EQ(handed[0][0].raw, function_event);
   EXPECT_EQ(handed[0][1].raw, report_event);
   EXPECT_EQ(handed[0][1].request_id, "459921b5-681c-4a96-beb0-81e0aa586026");
-  EXPECT_EQ(handed[0][0].sequence, 1u);
-  EXPECT_EQ(handed[0][1].sequence, 2u);
-  EXPECT_EQ(handed[1][0].sequence, 3u) << "sequences continue across POSTs";
 
   EXPECT_EQ(listener.stats().posts, 2u);
   EXPECT_EQ(listener.stats().events, 3u);
@@ -171,7 +168,7 @@ TEST_F(SmallListenerTest, OversizedBodyIsAnswered413CountedAndTheListenerKeepsWo
   ASSERT_TRUE(accepted.ok()) << accepted.error.message();
   EXPECT_EQ(accepted.response.result(), http::status::ok);
   ASSERT_EQ(handed.size(), 1u);
-  EXPECT_EQ(handed[0][0].sequence, 1u);
+  EXPECT_EQ(handed[0][0].raw, function_event);
   EXPECT_EQ(listener.stats().posts, 1u);
 }
 

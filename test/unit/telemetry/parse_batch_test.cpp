@@ -51,7 +51,7 @@ TEST(ParseBatch, RealPlatformAndFunctionEventsAreKeptByteForByte) {
   EXPECT_EQ(events[3].raw, function_text_event);
   EXPECT_EQ(events[4].raw, function_json_event);
   EXPECT_EQ(events[5].raw, extension_event);
-  for (const auto& e : events) EXPECT_EQ(e.sequence, 0u) << "the listener stamps sequences";
+  for (const auto& e : events) EXPECT_EQ(e.sequence, 0u) << "sequences are stamped later";
 }
 
 TEST(ParseBatch, DoublesSurviveExactlyAsSent) {
