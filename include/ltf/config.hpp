@@ -41,6 +41,8 @@ struct Config {
   Milliseconds sink_timeout{2000};  // LTF_SINK_TIMEOUT_MS: one whole request, connect included
   std::optional<Milliseconds> connect_timeout;  // LTF_CONNECT_TIMEOUT_MS: connecting plus the TLS
                                                 // handshake; unset: only sink_timeout bounds it
+  std::optional<Milliseconds> handshake_timeout;  // LTF_TLS_HANDSHAKE_TIMEOUT_MS: the TLS
+                                                  // handshake alone, within the two above
   Compression compression = Compression::none;  // LTF_COMPRESSION: none|gzip
   std::optional<std::string> ca_file;  // LTF_CA_FILE: PEM CAs trusted instead of the system's
   bool tls_verify = true;              // LTF_TLS_VERIFY: false turns certificate checks off

@@ -145,6 +145,9 @@ struct ClientLimits {
   // Bounds connecting plus the TLS handshake, within the exchange's own timeout. nullopt: only
   // the exchange's timeout applies.
   std::optional<std::chrono::milliseconds> connect_timeout;
+  // Bounds the TLS handshake alone (a peer that accepts connections but stalls the handshake),
+  // within both limits above. nullopt: only they apply.
+  std::optional<std::chrono::milliseconds> handshake_timeout;
 };
 
 // The outcome of one request: `error` is set when no complete response arrived (refused, reset,

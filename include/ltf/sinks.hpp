@@ -86,6 +86,7 @@ std::string json_array_body(std::span<const telemetry::Event> batch);
 struct HttpSinkOptions {
   Milliseconds timeout{2000};                  // one whole request
   std::optional<Milliseconds> connect_timeout;  // connect + TLS handshake, within `timeout`
+  std::optional<Milliseconds> handshake_timeout;  // the TLS handshake alone, within both
   Compression compression = Compression::none;
   net::TlsOptions tls;
   // LTF_SIGV4_SERVICE: each request SigV4-signed once final (body gzipped), for IAM endpoints.

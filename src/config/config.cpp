@@ -127,6 +127,11 @@ void read_transport(Reader& r, Config& c) {
     r.millis("LTF_CONNECT_TIMEOUT_MS", timeout, 10, 60'000);
     c.connect_timeout = timeout;
   }
+  if (r.raw("LTF_TLS_HANDSHAKE_TIMEOUT_MS")) {
+    Milliseconds timeout = c.sink_timeout;
+    r.millis("LTF_TLS_HANDSHAKE_TIMEOUT_MS", timeout, 10, 60'000);
+    c.handshake_timeout = timeout;
+  }
   if (const std::string* compression = r.raw("LTF_COMPRESSION")) {
     if (*compression == "none") c.compression = Compression::none;
     else if (*compression == "gzip") c.compression = Compression::gzip;

@@ -66,11 +66,27 @@ Limits
   --shutdown-budget-ms MS  Shutdown phase (default 2000; 300 ms of it is the runtime's)
   --no-freeze              do not SIGSTOP/SIGCONT the extensions between invocations
   --port N                 serve the Runtime API on this port (default: any free port)
+  --kill-extension-at N    SIGKILL the extensions after invocation N (1-based) and start them
+                           again as Lambda does after a crash: Init runs again before
+                           invocation N+1, /tmp is kept
 
 Sink (a recording HTTP destination on 127.0.0.1)
   --sink                   run it; DISPATCH_POST_URI points at it unless already set
+  --sink-port N            listen on this port (default: any free port), e.g. behind a proxy
   --sink-down A-B          it refuses connections during invocations A..B (1-based, inclusive)
   --sink-fail-rate P       it answers 503 to a fraction P of requests
+  --sink-fault F           it fails in this way, for the whole run unless --sink-fault-during:
+                             refuse          connections refused
+                             hang            reads the request, never answers
+                             garbage         answers bytes that are not HTTP
+                             reset           records the batch, then resets the connection
+                                             half-way through the answer's head
+                             drip:MS         records the batch, answers one byte per MS ms
+                             status:CODE     answers CODE (100-599), records nothing
+                             throttle:S      answers 429 with Retry-After: S (seconds)
+                             max-body:BYTES  answers 413 to bodies larger than BYTES
+  --sink-fault-during A-B  only during invocations A..B (1-based, inclusive); --sink-down wins
+                           where both apply, --sink-fail-rate applies elsewhere
 
 Secrets (a fake AWS Secrets Manager on 127.0.0.1, for destinations whose credentials are in one)
   --secret ID=JSON         serve the secret named ID (no '=' in it) with JSON as its SecretString
@@ -107,8 +123,12 @@ struct Options {
   std::vector<std::string> env;
   bool verbose = false;
   bool sink = false;
+  std::uint16_t sink_port = 0;  // 0: any free port
   std::optional<std::pair<int, int>> sink_down;  // 1-based, inclusive
   double sink_fail_rate = 0;
+  std::optional<SinkFault> sink_fault;
+  std::optional<std::pair<int, int>> sink_fault_during;  // 1-based, inclusive
+  std::optional<long long> kill_extension_at;            // 1-based
   std::uint64_t seed = 1;
   std::uint16_t port = 0;
   std::string report_file;
@@ -133,6 +153,42 @@ long long number(const std::string& flag, const std::string& text, long long low
     bad(flag + " wants an integer from " + std::to_string(low) + " to " + std::to_string(high) +
         ", not '" + text + "'");
   }
+}
+
+// "A-B", 1-based and inclusive.
+std::pair<int, int> invocation_range(const std::string& flag, const std::string& range) {
+  const auto dash = range.find('-');
+  if (dash == std::string::npos) bad(flag + " wants A-B");
+  const auto first = static_cast<int>(number(flag, range.substr(0, dash), 1, 1000000));
+  const auto last = static_cast<int>(number(flag, range.substr(dash + 1), 1, 1000000));
+  if (last < first) bad(flag + " wants A-B with A <= B, not '" + range + "'");
+  return {first, last};
+}
+
+SinkFault sink_fault(const std::string& flag, const std::string& spec) {
+  const auto colon = spec.find(':');
+  const auto kind = spec.substr(0, colon);
+  const bool has_value = colon != std::string::npos;
+  const auto value = has_value ? spec.substr(colon + 1) : std::string();
+  auto plain = [&](SinkFault fault) {
+    if (has_value) bad(flag + " " + kind + " takes no value");
+    return fault;
+  };
+  auto argument = [&](long long low, long long high) {
+    if (!has_value) bad(flag + " " + kind + " needs a value: " + kind + ":N");
+    return number(flag + " " + kind, value, low, high);
+  };
+  if (kind == "refuse") return plain(SinkFault::refuse());
+  if (kind == "hang") return plain(SinkFault::hang());
+  if (kind == "garbage") return plain(SinkFault::garbage());
+  if (kind == "reset") return plain(SinkFault::reset());
+  if (kind == "drip") return SinkFault::drip(std::chrono::milliseconds(argument(1, 60000)));
+  if (kind == "status") return SinkFault::status_code(static_cast<unsigned>(argument(100, 599)));
+  if (kind == "throttle") return SinkFault::throttled(std::chrono::seconds(argument(0, 86400)));
+  if (kind == "max-body")
+    return SinkFault::body_limit(static_cast<std::size_t>(argument(0, 1LL << 40)));
+  bad(flag + " wants refuse, hang, garbage, reset, drip:MS, status:CODE, throttle:S or "
+      "max-body:BYTES, not '" + spec + "'");
 }
 
 std::vector<std::string> executables_in(const std::string& dir) {
@@ -185,7 +241,12 @@ Options parse(int argc, char** argv) {
     else if (flag == "--shutdown-budget-ms") o.scenario.shutdown_budget = ms(600000);
     else if (flag == "--no-freeze") o.scenario.freeze = false;
     else if (flag == "--port") o.port = static_cast<std::uint16_t>(number(flag, value(), 0, 65535));
+    else if (flag == "--kill-extension-at") o.kill_extension_at = number(flag, value(), 1, 1000000);
     else if (flag == "--sink") o.sink = true;
+    else if (flag == "--sink-port") {
+      o.sink_port = static_cast<std::uint16_t>(number(flag, value(), 1, 65535));
+      o.sink = true;
+    }
     else if (flag == "--sink-down") {
       const auto range = value();
       const auto dash = range.find('-');
@@ -199,6 +260,12 @@ Options parse(int argc, char** argv) {
         bad("--sink-fail-rate wants a number from 0 to 1");
       }
       if (o.sink_fail_rate < 0 || o.sink_fail_rate > 1) bad("--sink-fail-rate wants 0..1");
+      o.sink = true;
+    } else if (flag == "--sink-fault") {
+      o.sink_fault = sink_fault(flag, value());
+      o.sink = true;
+    } else if (flag == "--sink-fault-during") {
+      o.sink_fault_during = invocation_range(flag, value());
       o.sink = true;
     } else if (flag == "--secret") {
       const auto entry = value();
@@ -226,6 +293,16 @@ Options parse(int argc, char** argv) {
   if (o.paths.empty()) bad("no extension to run: give --extension or --extensions-dir");
   // --sink-down is for the destination in use: the fake OpenSearch when there is one.
   if (o.sink_down && !o.opensearch) o.sink = true;
+  if (o.sink_fault_during && !o.sink_fault) bad("--sink-fault-during needs --sink-fault");
+  if (o.sink_fault && !o.sink_fault_during && o.sink_fail_rate > 0)
+    bad("--sink-fault for the whole run leaves no room for --sink-fail-rate: give "
+        "--sink-fault-during A-B");
+  if (o.kill_extension_at) {
+    if (*o.kill_extension_at > o.scenario.invocations)
+      bad("--kill-extension-at " + std::to_string(*o.kill_extension_at) +
+          " is past the last invocation (" + std::to_string(o.scenario.invocations) + ")");
+    o.scenario.kill_extensions_after = static_cast<int>(*o.kill_extension_at - 1);
+  }
   o.scenario.runtime_shutdown_share =
       std::min(o.scenario.runtime_shutdown_share, o.scenario.shutdown_budget);
   for (const auto& path : o.paths)
@@ -315,13 +392,14 @@ int main(int argc, char** argv) {
   std::optional<RecordingSink> sink;
   if (options.sink) {
     sink.emplace(io.get_executor(), options.seed);
-    if (auto ec = sink->listen()) {
+    if (auto ec = sink->listen(options.sink_port)) {
       std::cerr << "fake-lambda: the sink cannot listen: " << ec.message() << "\n";
       return emulator_error;
     }
   }
-  const auto base_fault = options.sink_fail_rate > 0 ? SinkFault::fail_fraction(options.sink_fail_rate)
-                                                     : SinkFault::ok();
+  const auto base_fault = options.sink_fault && !options.sink_fault_during ? *options.sink_fault
+                          : options.sink_fail_rate > 0 ? SinkFault::fail_fraction(options.sink_fail_rate)
+                                                       : SinkFault::ok();
   if (sink) sink->set_fault(base_fault);
 
   std::optional<FakeOpenSearch> opensearch;
@@ -363,7 +441,10 @@ int main(int argc, char** argv) {
         lambda.extension_log(name, line);
       },
       [&](const std::string& name, int status, const ProcessUsage& usage) {
-        summary.usage[name] = usage;
+        // Summed over the processes that ran under this name (one more per restart).
+        auto& total = summary.usage[name];
+        total.cpu_seconds += usage.cpu_seconds;
+        total.peak_rss_kb = std::max(total.peak_rss_kb, usage.peak_rss_kb);
         if (options.verbose) std::cerr << "fake-lambda: " << name << " ended with status " << status << "\n";
         lambda.extension_exited(name, status);
       });
@@ -387,10 +468,14 @@ int main(int argc, char** argv) {
       const bool down = n >= options.sink_down->first && n <= options.sink_down->second;
       opensearch->set_fault(down ? OpenSearchFault::refuse() : OpenSearchFault::ok());
     }
-    if (!sink || !options.sink_down) return;
+    if (!sink || (!options.sink_down && !options.sink_fault_during)) return;
     const int n = index + 1;
-    const bool down = n >= options.sink_down->first && n <= options.sink_down->second;
-    sink->set_fault(down ? SinkFault::refuse() : base_fault);
+    auto within = [n](const std::optional<std::pair<int, int>>& range) {
+      return range && n >= range->first && n <= range->second;
+    };
+    sink->set_fault(within(options.sink_down)          ? SinkFault::refuse()
+                    : within(options.sink_fault_during) ? *options.sink_fault
+                                                        : base_fault);
   };
 
   asio::signal_set interrupts(io, SIGINT, SIGTERM);

@@ -247,6 +247,8 @@ asio::awaitable<boost::system::error_code> open(HttpClient::State& s, Clock::tim
     const VerifyHost verify_host{s.host};
     tls.set_verify_callback(verify_host);
   }
+  if (s.limits.handshake_timeout)
+    arm(s.lowest(), std::min(deadline, Clock::now() + *s.limits.handshake_timeout));
   auto [hec] = co_await tls.async_handshake(asio::ssl::stream_base::client, use_tuple);
   if (hec) {
     const auto why = handshake_error(tls, hec);

@@ -35,10 +35,16 @@ Outcome classify(unsigned status) {
   return Outcome::retry_later;
 }
 
+HttpSinkOptions options_with(Milliseconds timeout) {
+  HttpSinkOptions options;
+  options.timeout = timeout;
+  return options;
+}
+
 }  // namespace
 
 HttpSink::HttpSink(asio::any_io_executor executor, net::HttpUrl url, Milliseconds timeout)
-    : HttpSink(std::move(executor), std::move(url), HttpSinkOptions{timeout, {}, {}, {}, {}}) {}
+    : HttpSink(std::move(executor), std::move(url), options_with(timeout)) {}
 
 HttpSink::HttpSink(asio::any_io_executor executor, net::HttpUrl url, HttpSinkOptions options)
     : executor_(std::move(executor)), url_(std::move(url)), options_(std::move(options)) {
@@ -63,6 +69,7 @@ net::HttpClient& HttpSink::client() {
   }
   net::ClientLimits limits;
   limits.connect_timeout = options_.connect_timeout;
+  limits.handshake_timeout = options_.handshake_timeout;
   client_.emplace(executor_, url_.host, url_.port, limits, std::move(tls));
   return *client_;
 }

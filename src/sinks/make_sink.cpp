@@ -22,6 +22,7 @@ std::unique_ptr<Sink> make_sink(boost::asio::any_io_executor executor, const Con
   HttpSinkOptions options;
   options.timeout = config.sink_timeout;
   options.connect_timeout = config.connect_timeout;
+  options.handshake_timeout = config.handshake_timeout;
   options.compression = config.compression;
   options.tls.verify = config.tls_verify;
   if (config.ca_file) options.tls.ca_file = *config.ca_file;

@@ -123,6 +123,16 @@ TEST(Config, ConnectTimeoutIsOptionalAndBounded) {
   EXPECT_TRUE(std::holds_alternative<std::vector<ltf::ConfigError>>(ltf::load_config(env)));
 }
 
+TEST(Config, HandshakeTimeoutIsOptionalAndBounded) {
+  auto env = base_env();
+  EXPECT_FALSE(std::get<ltf::Config>(ltf::load_config(env)).handshake_timeout);
+  env["LTF_TLS_HANDSHAKE_TIMEOUT_MS"] = "300";
+  EXPECT_EQ(std::get<ltf::Config>(ltf::load_config(env)).handshake_timeout,
+            std::chrono::milliseconds(300));
+  env["LTF_TLS_HANDSHAKE_TIMEOUT_MS"] = "0";
+  EXPECT_TRUE(std::holds_alternative<std::vector<ltf::ConfigError>>(ltf::load_config(env)));
+}
+
 }  // namespace
 
 namespace {

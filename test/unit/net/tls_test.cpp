@@ -270,3 +270,23 @@ TEST(Gzip, RoundTripsThroughZlibInflate) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Tls, AStalledHandshakeEndsAtTheHandshakeTimeoutNotTheRequestTimeout) {
+  asio::io_context io;
+  // Listening but never accepting: the kernel completes TCP connections, nobody speaks TLS.
+  asio::ip::tcp::acceptor silent(io, {asio::ip::make_address("127.0.0.1"), 0});
+  ltf::net::ClientLimits limits;
+  limits.handshake_timeout = std::chrono::milliseconds(100);
+  HttpClient client(io.get_executor(), "localhost", std::to_string(silent.local_endpoint().port()),
+                    limits, trusting(pki().ca()));
+  // A request timeout of an hour: only the handshake timeout can end this within the safety
+  // limit of run_until_done.
+  auto exchange = ltf::test::run_until_done(io, client.send(post("x"), std::chrono::hours(1)),
+                                            std::chrono::seconds(20));
+  ASSERT_FALSE(exchange.ok());
+  EXPECT_EQ(exchange.error, boost::beast::error::timeout) << exchange.error.message();
+}
+
+}  // namespace
