@@ -53,6 +53,11 @@ struct Scenario {
   LogFormat log_format = LogFormat::text;
   milliseconds function_duration{1};  // how long the fake runtime "runs" each invoke
   bool include_tracing = true;        // INVOKE `tracing` and platform events' tracing present
+  // After this invocation (0-based) every extension process is killed (on_kill: SIGKILL) and, as
+  // Lambda resets a sandbox after an extension crash, Init runs again for the extensions
+  // (on_init_start is called again: relaunch them there) before the next invocation. What they
+  // kept in /tmp is theirs to find. nullopt: never.
+  std::optional<int> kill_extensions_after;
 
   // Limits and timing.
   milliseconds invoke_timeout{3000};          // INVOKE deadlineMs = invoke start + this
@@ -113,6 +118,9 @@ struct ExtensionReport {
   std::uint64_t events_delivered = 0;  // events in POSTs its listener answered 2xx
   std::uint64_t failed_posts = 0;      // POSTs that failed (connection error, non-2xx, timeout)
   std::uint64_t dropped_records = 0;   // logs dropped for it (backlog full)
+  // Times it was killed mid-run and started again (kill_extensions_after). The fields above
+  // (killed, exited, exit_status...) describe its last process.
+  int restarts = 0;
 };
 
 struct ExtensionInvokeTiming {
@@ -168,7 +176,10 @@ const char* to_string(Phase);
 //
 // Where it knowingly simplifies the real service:
 // - A reset (invoke timeout, extension crash, init/exit error, Init failure) ends the run: Shutdown
-//   with reason "timeout" or "failure", and no re-Init ("suppressed init") afterwards.
+//   with reason "timeout" or "failure", and no re-Init ("suppressed init") afterwards. The one
+//   re-Init emulated is Scenario::kill_extensions_after's: between two invocations, extensions
+//   only (the runtime is not restarted), and undelivered telemetry of the killed processes is
+//   gone with their subscriptions.
 // - The fake runtime writes its K lines at invoke start, then works for function_duration; its
 //   response is instant (producedBytes 2).
 // - platform.initRuntimeDone, the platform.extension events and initReport are all emitted at the
@@ -239,15 +250,24 @@ struct LineAccounting {
   std::uint64_t lost = 0;        // produced, never received
   std::uint64_t duplicated = 0;  // arrivals beyond the first of a produced line
   std::uint64_t unexpected = 0;  // arrivals of lines never produced
+  std::uint64_t unexpected_distinct = 0;  // distinct lines among those (e.g. an earlier run's
+                                          // lines, delivered late by its successor)
+  // Duplicates that are not the same event as their line's first arrival (the event's JSON
+  // differs, so its event id would too): a backend could not drop them. Only
+  // RecordingSink::account() knows the events; account_lines() leaves it 0.
+  std::uint64_t altered_duplicates = 0;
 };
 LineAccounting account_lines(const std::vector<std::string>& produced,
                              const std::map<std::string, std::uint64_t>& received_counts);
 
 struct SinkFault {
-  enum class Kind { ok, refuse, status, hang, garbage, fail_fraction };
+  enum class Kind { ok, refuse, status, hang, garbage, fail_fraction, reset, drip, body_limit };
   Kind kind = Kind::ok;
   unsigned status = 503;   // for Kind::status
   double fraction = 0.0;   // for Kind::fail_fraction: answer 503 to this share of requests
+  std::optional<std::chrono::seconds> retry_after{};  // for Kind::status: sent as Retry-After
+  milliseconds drip_interval{100};  // for Kind::drip: one byte of the answer per interval
+  std::size_t max_body_bytes = 0;   // for Kind::body_limit
 
   static SinkFault ok() { return {}; }
   static SinkFault refuse() { return {Kind::refuse}; }               // connection refused
@@ -255,6 +275,29 @@ struct SinkFault {
   static SinkFault hang() { return {Kind::hang}; }                   // accept, never answer
   static SinkFault garbage() { return {Kind::garbage}; }             // non-HTTP bytes, close
   static SinkFault fail_fraction(double p) { return {Kind::fail_fraction, 503, p}; }
+  // 429 with `Retry-After: <seconds>`, as a throttling endpoint answers.
+  static SinkFault throttled(std::chrono::seconds retry_after) {
+    SinkFault fault{Kind::status, 429};
+    fault.retry_after = retry_after;
+    return fault;
+  }
+  // Reads the request and records its events, then sends part of the answer's head and resets
+  // the connection (RST): the batch arrived, but the sender cannot know it did.
+  static SinkFault reset() { return {Kind::reset}; }
+  // Records the request, then sends its 200 one byte per `interval`: slower than any sender's
+  // timeout, so the batch arrived but the sender gives up on the answer.
+  static SinkFault drip(milliseconds interval) {
+    SinkFault fault{Kind::drip};
+    fault.drip_interval = interval;
+    return fault;
+  }
+  // A server's body size limit (nginx's client_max_body_size): bodies larger than `bytes` as
+  // received (compressed, if they were) are answered 413 and not recorded; others are.
+  static SinkFault body_limit(std::size_t bytes) {
+    SinkFault fault{Kind::body_limit};
+    fault.max_body_bytes = bytes;
+    return fault;
+  }
 };
 
 struct ReceivedRequest {
@@ -265,6 +308,10 @@ struct ReceivedRequest {
   std::string body;      // as received (still gzip-compressed if it was)
   unsigned status = 0;   // what the sink answered (0: it never answered)
   std::size_t events = 0;  // telemetry events recorded from it (only for 2xx answers)
+  Clock::time_point at{};  // when it had been read
+  // reset/drip: recorded and answered 2xx, but the answer was cut off (reset) or not yet
+  // complete when the sender went away (drip): the sender cannot know the batch arrived.
+  bool cut_short = false;
 };
 
 class RecordingSink {
@@ -284,8 +331,9 @@ class RecordingSink {
   void set_fault(SinkFault fault);
   SinkFault fault() const;
 
-  // What arrived. Events are recorded only from requests answered 2xx: a refused batch is the
-  // sender's to retry. Bodies may be gzip (Content-Encoding) and must be JSON arrays of events.
+  // What arrived. Events are recorded only from requests answered 2xx (or meant to be, when a
+  // reset or drip fault kept the answer from the sender): a refused batch is the sender's to
+  // retry. Bodies may be gzip (Content-Encoding) and must be JSON arrays of events.
   // A function event's line is its string record, or the `message` of an object record (or of a
   // string record that is a JSON object, as JSON log format gives under schema 2022-07-01).
   std::uint64_t requests() const;           // every request read, whatever the answer
@@ -298,6 +346,7 @@ class RecordingSink {
   std::uint64_t lines() const;  // function lines received, duplicates included
   const std::map<std::string, std::uint64_t>& line_counts() const;
   const std::vector<ReceivedRequest>& received() const;  // every request, in arrival order
+  // account_lines() over what arrived, plus the duplicates that were not the same event.
   LineAccounting account(const std::vector<std::string>& produced) const;
 
   // Resume when the condition holds; re-checked after every request. False if `limit` passed.

@@ -109,6 +109,9 @@ struct FakeLambda::Core : std::enable_shared_from_this<FakeLambda::Core> {
   WallClock::time_point run_started_wall;
   std::string instance_id;
   std::vector<std::unique_ptr<Extension>> extensions;
+  // Killed incarnations replaced by a restart: their parked /next and delivery coroutines may
+  // still hold references, and must find them killed rather than gone.
+  std::vector<std::unique_ptr<Extension>> retired_extensions;
   std::optional<std::string> fatal_error;  // errorType that fails Init or resets the sandbox
   std::optional<CurrentInvoke> invoke;
   std::vector<Event> init_events;  // replayed to each subscriber
@@ -153,7 +156,9 @@ struct FakeLambda::Core : std::enable_shared_from_this<FakeLambda::Core> {
 
   // --- lifecycle (lifecycle.cpp)
   asio::awaitable<Report> run();
-  asio::awaitable<bool> init_phase();
+  void begin_init();  // platform.initStart, then on_init_start
+  asio::awaitable<bool> init_phase(Clock::time_point started, bool first);
+  asio::awaitable<bool> restart_extensions(int after_index);
   asio::awaitable<bool> invoke_phase(int index);
   void begin_invoke(int index);
   asio::awaitable<void> fake_runtime();

@@ -5,6 +5,7 @@
 #include <boost/json/value_from.hpp>
 
 #include <cmath>
+#include <utility>
 
 namespace ltf::emulator {
 
@@ -60,22 +61,14 @@ asio::awaitable<Report> FakeLambda::Core::run() {
   phase = Phase::init;
   for (auto& extension : extensions)
     if (!extension->launched) extension->launched_at = run_started;
-  emit(platform("platform.initStart", {{"initializationType", scenario.initialization_type},
-                                       {"phase", "init"},
-                                       {"runtimeVersion", "fake-lambda.v1"},
-                                       {"runtimeVersionArn", "arn:aws:lambda:" + scenario.region +
-                                                                 "::runtime:fake-lambda"},
-                                       {"functionName", scenario.function_name},
-                                       {"functionVersion", scenario.function_version},
-                                       {"instanceId", instance_id},
-                                       {"instanceMaxMemory", scenario.memory_mb}}));
-  call(owner ? owner->on_init_start : std::function<void()>{});
+  begin_init();
 
-  if (co_await init_phase()) {
+  if (co_await init_phase(run_started, true)) {
     for (int i = 0; i < scenario.invocations && !stopping && !fatal_error; ++i) {
       co_await frozen_for(i == 0 ? scenario.idle_before_first_invocation
                                  : scenario.idle_between_invocations);
       if (stopping || fatal_error || !co_await invoke_phase(i)) break;
+      if (scenario.kill_extensions_after == i && !co_await restart_extensions(i)) break;
     }
     if (!stopping && !fatal_error) co_await frozen_for(scenario.idle_before_shutdown);
   }
@@ -88,8 +81,23 @@ asio::awaitable<Report> FakeLambda::Core::run() {
   co_return report;
 }
 
-asio::awaitable<bool> FakeLambda::Core::init_phase() {
-  const auto deadline = run_started + scenario.init_timeout;
+void FakeLambda::Core::begin_init() {
+  emit(platform("platform.initStart", {{"initializationType", scenario.initialization_type},
+                                       {"phase", "init"},
+                                       {"runtimeVersion", "fake-lambda.v1"},
+                                       {"runtimeVersionArn", "arn:aws:lambda:" + scenario.region +
+                                                                 "::runtime:fake-lambda"},
+                                       {"functionName", scenario.function_name},
+                                       {"functionVersion", scenario.function_version},
+                                       {"instanceId", instance_id},
+                                       {"instanceMaxMemory", scenario.memory_mb}}));
+  call(owner ? owner->on_init_start : std::function<void()>{});
+}
+
+// `first`: the sandbox's Init, whose outcome is the report's init_*; otherwise Init again after
+// a reset, which only marks the report when it fails.
+asio::awaitable<bool> FakeLambda::Core::init_phase(Clock::time_point started, bool first) {
+  const auto deadline = started + scenario.init_timeout;
   auto ended = [&] { return stopping || fatal_error.has_value(); };
   auto externals_registered = [&] {
     for (const auto& e : extensions)
@@ -141,20 +149,66 @@ asio::awaitable<bool> FakeLambda::Core::init_phase() {
     if (e->failed) record["errorType"] = report_of(*e).error_type;
     emit(platform("platform.extension", std::move(record)));
   }
-  const auto duration = Clock::now() - run_started;
+  const auto duration = Clock::now() - started;
   emit(platform("platform.initReport", with_error({{"initializationType", scenario.initialization_type},
                                                    {"phase", "init"},
                                                    {"status", status},
                                                    {"metrics", {{"durationMs", to_ms(duration)}}}})));
-  report.init_status = status;
+  if (first || fatal_error) report.init_status = status;
   if (fatal_error) report.init_error_type = *fatal_error;
-  report.init_duration = std::chrono::duration_cast<Micros>(duration);
+  if (first) report.init_duration = std::chrono::duration_cast<Micros>(duration);
   registration_closed = true;
   subscriptions_closed = true;
   notify();
   if (fatal_error) co_return false;
   freeze();
   co_return true;
+}
+
+// Lambda's answer to a crashed extension: the sandbox is reset and the next invocation begins
+// with Init again. Every extension process is killed after invocation `after_index` and, once
+// each one's end was reported, replaced by a fresh, unregistered one that on_init_start
+// relaunches; Init then waits for them as at the start. What they kept in /tmp survives, as
+// Lambda keeps /tmp across resets. False when the sandbox cannot go on.
+asio::awaitable<bool> FakeLambda::Core::restart_extensions(int after_index) {
+  for (auto& e : extensions)
+    if (e->alive()) kill(*e);
+  // A process must be gone before its successor starts: both would own its port and its files.
+  auto all_ended = [&] {
+    for (const auto& e : extensions)
+      if ((e->launched || e->registered) && !e->exited) return false;
+    return true;
+  };
+  const bool ended =
+      co_await changed->wait_until([&] { return stopping || all_ended(); },
+                                   Clock::now() + scenario.init_timeout);
+  if (stopping) co_return false;
+  if (!ended) {
+    fail("Extension.Crash", "after invocation " + std::to_string(after_index) +
+                                " an extension did not end when killed: cannot restart it");
+    co_return false;
+  }
+  for (auto& old : extensions) {
+    auto fresh = std::make_unique<Extension>();
+    fresh->name = old->name;
+    fresh->external = old->external;
+    fresh->report_index = old->report_index;
+    fresh->launched_at = Clock::now();
+    auto& entry = report_of(*fresh);
+    ++entry.restarts;  // the kill is counted here; killed, exited... describe the new process
+    entry.killed = false;
+    entry.exited = false;
+    entry.exit_status.reset();
+    retired_extensions.push_back(std::exchange(old, std::move(fresh)));
+  }
+  init_events.clear();  // a new subscriber is replayed this Init's events, not the first one's
+  registration_closed = false;
+  subscriptions_closed = false;
+  thaw();
+  phase = Phase::init;
+  const auto started = Clock::now();
+  begin_init();
+  co_return co_await init_phase(started, false);
 }
 
 // One invocation: the platform starts it, the runtime and the INVOKE-subscribers work, and it

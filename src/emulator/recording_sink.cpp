@@ -1,7 +1,9 @@
 // RecordingSink: a destination on loopback that records what arrives and fails on demand. Its
 // listener is swapped as the fault changes: the HTTP server for answers (ok, status, hang,
-// fail_fraction), nothing for `refuse`, a raw socket writer for `garbage` (not an HTTP server:
-// the point is that it never speaks HTTP).
+// fail_fraction, body_limit), nothing for `refuse`, a raw socket writer for `garbage` (not an
+// HTTP server: the point is that it never speaks HTTP), and for `reset` and `drip` a reader that
+// records the request like the HTTP server does and then answers by hand, since misbehaving
+// half-way through an answer is what an HTTP server library is built never to do.
 #include "ltf/emulator.hpp"
 #include "ltf/net.hpp"
 #include "notifier.hpp"
@@ -14,12 +16,18 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 #include <zlib.h>
 
 #include <array>
+#include <functional>
 #include <random>
+#include <sstream>
 
 namespace ltf::emulator {
 
@@ -31,7 +39,7 @@ struct RecordingSink::Core : std::enable_shared_from_this<RecordingSink::Core> {
   Core(asio::any_io_executor ex, std::uint64_t seed)
       : executor(ex), rng(seed), changed(std::make_shared<Notifier>(ex)) {}
 
-  enum class Listener { none, http, garbage };
+  enum class Listener { none, http, garbage, cutting };
 
   asio::any_io_executor executor;
   std::mt19937_64 rng;
@@ -41,22 +49,31 @@ struct RecordingSink::Core : std::enable_shared_from_this<RecordingSink::Core> {
   bool listening = false;  // listen() succeeded and stop() not called
   Listener listener = Listener::none;
   std::unique_ptr<net::HttpServer> server;
-  std::shared_ptr<tcp::acceptor> garbage_acceptor;
+  std::shared_ptr<tcp::acceptor> raw_acceptor;  // garbage and cutting
   std::uint64_t generation = 0;  // bumped whenever a listener closes: releases hung requests
 
   std::uint64_t requests = 0, accepted = 0, bytes = 0, invalid = 0, events = 0, lines = 0;
   std::map<std::string, std::uint64_t> by_type;
   std::map<std::string, std::uint64_t> line_counts;
+  // A hash of each line's first arriving event, to tell a resent event from a re-made one.
+  std::map<std::string, std::size_t> first_event_of_line;
+  std::uint64_t altered_duplicates = 0;
   std::vector<ReceivedRequest> received;
 
   boost::system::error_code open(Listener wanted);
   void close();
   boost::system::error_code apply_fault();
+  std::size_t record(net::Request& request);  // returns its index in `received`
   asio::awaitable<net::Response> handle(net::Request& request);
   unsigned accept_body(const ReceivedRequest& request, std::size_t& events_recorded);
 };
 
 namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::uint64_t max_body_bytes = 64 * 1024 * 1024;  // senders may batch generously
 
 net::Response answer(unsigned status, std::string body) {
   net::Response response{static_cast<net::http::status>(status), 11};
@@ -132,6 +149,93 @@ asio::awaitable<void> accept_garbage(std::shared_ptr<RecordingSink::Core> core,
   }
 }
 
+// The answer's bytes exactly as an HTTP server would send them; one request per connection.
+std::string wire_bytes(net::Response response) {
+  response.keep_alive(false);
+  response.prepare_payload();
+  std::ostringstream text;
+  text << response;
+  return text.str();
+}
+
+// Part of the head (the status line and a little more, never the whole head), then a reset:
+// SO_LINGER {on, 0} makes close() send RST instead of FIN.
+asio::awaitable<void> reset_after_part(tcp::socket& socket, const std::string& bytes) {
+  const auto head = bytes.find("\r\n\r\n");
+  const auto part = std::max<std::size_t>(1, (head == std::string::npos ? bytes.size() : head) / 2);
+  co_await asio::async_write(socket, asio::buffer(bytes.data(), part), use_tuple);
+  boost::system::error_code ignored;
+  socket.set_option(asio::socket_base::linger(true, 0), ignored);
+  socket.close(ignored);
+}
+
+// One byte per interval, until the answer is out, the sender went away, or the sink's listener
+// changed (a new fault, or stop()). True when the whole answer was written.
+asio::awaitable<bool> drip(std::shared_ptr<RecordingSink::Core> core, tcp::socket& socket,
+                           const std::string& bytes, milliseconds interval) {
+  const auto mine = core->generation;
+  std::function<bool()> moved_on = [core, mine] { return core->generation != mine; };
+  for (const char& byte : bytes) {
+    auto [ec, n] = co_await asio::async_write(socket, asio::buffer(&byte, 1), use_tuple);
+    if (ec) co_return false;
+    if (&byte == &bytes.back()) break;
+    if (co_await core->changed->wait_until(moved_on, Clock::now() + interval)) co_return false;
+  }
+  co_return true;
+}
+
+// reset and drip: the request is read and recorded as the HTTP server would; only the answer
+// misbehaves, as the fault is when the request has arrived.
+asio::awaitable<void> serve_cutting(std::shared_ptr<RecordingSink::Core> core, tcp::socket socket) {
+  beast::flat_buffer buffer;
+  http::request_parser<http::string_body> parser;
+  parser.body_limit(max_body_bytes);
+  auto [ec, n] = co_await http::async_read(socket, buffer, parser, use_tuple);
+  if (ec) co_return;
+  net::Request request = parser.release();
+  const SinkFault fault = core->fault;
+  const auto index = core->record(request);
+  std::size_t recorded = 0;
+  const unsigned status = core->accept_body(core->received[index], recorded);
+  const bool cut = fault.kind == SinkFault::Kind::reset || fault.kind == SinkFault::Kind::drip;
+  core->received[index].status = status;
+  core->received[index].events = recorded;
+  core->received[index].cut_short = cut;
+  core->changed->notify();
+
+  const auto bytes = wire_bytes(answer(status, status / 100 == 2 ? R"({"errors":false})"
+                                                                 : R"({"error":"rejected by RecordingSink"})"));
+  boost::system::error_code ignored;
+  socket.set_option(tcp::no_delay(true), ignored);
+  if (fault.kind == SinkFault::Kind::reset) {
+    co_await reset_after_part(socket, bytes);
+    co_return;
+  }
+  bool whole = true;
+  if (fault.kind == SinkFault::Kind::drip) {
+    whole = co_await drip(core, socket, bytes, fault.drip_interval);
+  } else {  // the fault changed while the request was on its way: answer it plainly
+    auto [wec, written] = co_await asio::async_write(socket, asio::buffer(bytes), use_tuple);
+    whole = !wec;
+  }
+  if (whole) {
+    core->received[index].cut_short = false;
+    core->changed->notify();
+  }
+  socket.shutdown(tcp::socket::shutdown_both, ignored);
+  socket.close(ignored);
+}
+
+asio::awaitable<void> accept_cutting(std::shared_ptr<RecordingSink::Core> core,
+                                     std::shared_ptr<tcp::acceptor> acceptor) {
+  for (;;) {
+    auto [ec, socket] = co_await acceptor->async_accept(use_tuple);
+    if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
+    if (ec) continue;
+    asio::co_spawn(core->executor, serve_cutting(core, std::move(socket)), asio::detached);
+  }
+}
+
 }  // namespace
 
 boost::system::error_code RecordingSink::Core::open(Listener wanted) {
@@ -141,7 +245,7 @@ boost::system::error_code RecordingSink::Core::open(Listener wanted) {
   if (wanted == Listener::http) {
     std::weak_ptr<Core> weak = shared_from_this();
     net::ServerLimits limits;
-    limits.body_limit = 64 * 1024 * 1024;  // senders may batch generously; we only record
+    limits.body_limit = max_body_bytes;
     server = std::make_unique<net::HttpServer>(
         executor,
         [weak](net::Request& request) -> asio::awaitable<net::Response> {
@@ -157,7 +261,7 @@ boost::system::error_code RecordingSink::Core::open(Listener wanted) {
     }
     port = server->port();
     server->start();
-  } else if (wanted == Listener::garbage) {
+  } else if (wanted == Listener::garbage || wanted == Listener::cutting) {
     auto acceptor = std::make_shared<tcp::acceptor>(executor);
     acceptor->open(endpoint.protocol(), ec);
     if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
@@ -165,8 +269,11 @@ boost::system::error_code RecordingSink::Core::open(Listener wanted) {
     if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
     if (ec) return ec;
     port = acceptor->local_endpoint().port();
-    garbage_acceptor = acceptor;
-    asio::co_spawn(executor, accept_garbage(shared_from_this(), acceptor), asio::detached);
+    raw_acceptor = acceptor;
+    if (wanted == Listener::garbage)
+      asio::co_spawn(executor, accept_garbage(shared_from_this(), acceptor), asio::detached);
+    else
+      asio::co_spawn(executor, accept_cutting(shared_from_this(), acceptor), asio::detached);
   }
   listener = wanted;
   return {};
@@ -177,10 +284,10 @@ void RecordingSink::Core::close() {
     server->stop();
     server.reset();
   }
-  if (garbage_acceptor) {
+  if (raw_acceptor) {
     boost::system::error_code ignored;
-    garbage_acceptor->close(ignored);
-    garbage_acceptor.reset();
+    raw_acceptor->close(ignored);
+    raw_acceptor.reset();
   }
   listener = Listener::none;
   ++generation;
@@ -189,9 +296,11 @@ void RecordingSink::Core::close() {
 
 boost::system::error_code RecordingSink::Core::apply_fault() {
   if (!listening) return {};
-  const auto wanted = fault.kind == SinkFault::Kind::refuse    ? Listener::none
-                      : fault.kind == SinkFault::Kind::garbage ? Listener::garbage
-                                                               : Listener::http;
+  using Kind = SinkFault::Kind;
+  const auto wanted = fault.kind == Kind::refuse                              ? Listener::none
+                      : fault.kind == Kind::garbage                           ? Listener::garbage
+                      : fault.kind == Kind::reset || fault.kind == Kind::drip ? Listener::cutting
+                                                                              : Listener::http;
   if (wanted == listener) return {};
   if (wanted == Listener::none) {
     close();
@@ -229,7 +338,11 @@ unsigned RecordingSink::Core::accept_body(const ReceivedRequest& request,
     ++events;
     if (type == "function") {
       if (auto line = line_of(event)) {
-        ++line_counts[*line];
+        // A resent event is the same JSON; a re-made one (new time, new text) is not, and its
+        // event id would differ too.
+        const auto hash = std::hash<std::string>{}(json::serialize(event));
+        if (++line_counts[*line] == 1) first_event_of_line[*line] = hash;
+        else if (first_event_of_line[*line] != hash) ++altered_duplicates;
         ++lines;
       }
     }
@@ -240,8 +353,7 @@ unsigned RecordingSink::Core::accept_body(const ReceivedRequest& request,
   return 200;
 }
 
-asio::awaitable<net::Response> RecordingSink::Core::handle(net::Request& request) {
-  auto self = shared_from_this();
+std::size_t RecordingSink::Core::record(net::Request& request) {
   ++requests;
   ReceivedRequest entry;
   entry.method = std::string(request.method_string());
@@ -249,9 +361,15 @@ asio::awaitable<net::Response> RecordingSink::Core::handle(net::Request& request
   entry.content_type = header(request, "Content-Type");
   entry.content_encoding = header(request, "Content-Encoding");
   entry.body = std::move(request.body());
-  const auto index = received.size();
+  entry.at = Clock::now();
   received.push_back(std::move(entry));
   changed->notify();
+  return received.size() - 1;
+}
+
+asio::awaitable<net::Response> RecordingSink::Core::handle(net::Request& request) {
+  auto self = shared_from_this();
+  const auto index = record(request);
 
   unsigned status = 200;
   switch (fault.kind) {
@@ -268,6 +386,9 @@ asio::awaitable<net::Response> RecordingSink::Core::handle(net::Request& request
       if (draw < fault.fraction) status = 503;
       break;
     }
+    case SinkFault::Kind::body_limit:
+      if (received[index].body.size() > fault.max_body_bytes) status = 413;
+      break;
     default:
       break;
   }
@@ -276,8 +397,11 @@ asio::awaitable<net::Response> RecordingSink::Core::handle(net::Request& request
   received[index].status = status;
   received[index].events = recorded;
   changed->notify();
-  co_return answer(status, status / 100 == 2 ? R"({"errors":false})"
-                                             : R"({"error":"rejected by RecordingSink"})");
+  auto response = answer(status, status / 100 == 2 ? R"({"errors":false})"
+                                                   : R"({"error":"rejected by RecordingSink"})");
+  if (fault.kind == SinkFault::Kind::status && fault.retry_after)
+    response.set(net::http::field::retry_after, std::to_string(fault.retry_after->count()));
+  co_return response;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -331,7 +455,9 @@ const std::map<std::string, std::uint64_t>& RecordingSink::line_counts() const {
 }
 const std::vector<ReceivedRequest>& RecordingSink::received() const { return core_->received; }
 LineAccounting RecordingSink::account(const std::vector<std::string>& produced) const {
-  return account_lines(produced, core_->line_counts);
+  auto lines = account_lines(produced, core_->line_counts);
+  lines.altered_duplicates = core_->altered_duplicates;
+  return lines;
 }
 
 asio::awaitable<bool> RecordingSink::wait_until(std::function<bool()> condition,

@@ -56,9 +56,13 @@ json::value counts_json(const std::map<std::string, std::uint64_t>& counts) {
 }
 
 json::value lines_json(const LineAccounting& lines) {
-  return json::object{{"produced", lines.produced},   {"received", lines.received},
-                      {"lost", lines.lost},           {"duplicated", lines.duplicated},
-                      {"unexpected", lines.unexpected}};
+  return json::object{{"produced", lines.produced},
+                      {"received", lines.received},
+                      {"lost", lines.lost},
+                      {"duplicated", lines.duplicated},
+                      {"unexpected", lines.unexpected},
+                      {"unexpected_distinct", lines.unexpected_distinct},
+                      {"altered_duplicates", lines.altered_duplicates}};
 }
 
 json::value optional_ms(const std::optional<Micros>& value) {
@@ -133,7 +137,10 @@ LineAccounting account_lines(const std::vector<std::string>& produced,
   }
   for (const auto& [line, count] : received_counts) {
     out.received += count;
-    if (!known.count(line)) out.unexpected += count;
+    if (!known.count(line) && count > 0) {
+      out.unexpected += count;
+      ++out.unexpected_distinct;
+    }
   }
   return out;
 }
@@ -164,6 +171,9 @@ std::string format_summary(const Summary& summary) {
     out << "    init (launch -> first /next): "
         << (e.init_time ? fixed(ms(*e.init_time)) + " ms" : "never called /next") << "\n";
     if (!e.error_type.empty()) out << "    error: " << e.error_type << "\n";
+    if (e.restarts > 0)
+      out << "    killed mid-run and started again: " << e.restarts
+          << " time(s); what it held in memory then is lost unless it had spilled it\n";
     out << "    shutdown: " << (e.received_shutdown ? "received SHUTDOWN" : "no SHUTDOWN")
         << "; exited before deadline: " << (e.exited_before_deadline ? "yes" : "no")
         << (e.killed ? " (killed)" : "") << "; exit status: "
@@ -211,7 +221,8 @@ std::string format_summary(const Summary& summary) {
     out << "sink: " << s.requests << " requests, " << s.accepted_requests << " accepted, "
         << s.bytes << " bytes, " << s.invalid_bodies << " invalid bodies\n";
     out << "function lines: produced " << s.lines.produced << ", received " << s.lines.received
-        << ", lost " << s.lines.lost << ", duplicated " << s.lines.duplicated << ", unexpected "
+        << ", lost " << s.lines.lost << ", duplicated " << s.lines.duplicated << " ("
+        << s.lines.altered_duplicates << " not the same event), unexpected "
         << s.lines.unexpected << "\n";
   } else {
     out << "function lines: produced " << r.function_lines.size() << " (no sink)\n";
@@ -245,7 +256,8 @@ json::value report_json(const Summary& summary) {
                        {"exit_status", e.exit_status ? json::value(*e.exit_status) : nullptr},
                        {"events_delivered", e.events_delivered},
                        {"failed_posts", e.failed_posts},
-                       {"dropped_records", e.dropped_records}};
+                       {"dropped_records", e.dropped_records},
+                       {"restarts", e.restarts}};
     if (auto it = summary.usage.find(e.name); it != summary.usage.end()) {
       entry["cpu_seconds"] = it->second.cpu_seconds;
       entry["peak_rss_kb"] = it->second.peak_rss_kb;

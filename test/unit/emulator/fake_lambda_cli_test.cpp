@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <utility>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -60,6 +61,25 @@ TEST_F(FakeLambdaCli, HelpDocumentsTheExitCodes) {
 
 TEST_F(FakeLambdaCli, BadFlagIsAUsageError) {
   EXPECT_EQ(run("--invocations lots"), 1);
+}
+
+TEST_F(FakeLambdaCli, BadSinkFaultsAndKillsAreUsageErrorsThatSayWhatIsWanted) {
+  script("idle", "exec sleep 30");  // never started: the command line is refused first
+  const std::pair<std::string, std::string> cases[] = {
+      {"--sink-fault wobble", "--sink-fault wants refuse, hang, garbage, reset, drip:MS"},
+      {"--sink-fault drip", "--sink-fault drip needs a value"},
+      {"--sink-fault drip:0", "--sink-fault drip wants an integer from 1 to 60000"},
+      {"--sink-fault reset:3", "--sink-fault reset takes no value"},
+      {"--sink-fault status:99", "--sink-fault status wants an integer from 100 to 599"},
+      {"--sink-fault-during 2-3", "--sink-fault-during needs --sink-fault"},
+      {"--sink-fault hang --sink-fault-during 3-2", "wants A-B with A <= B"},
+      {"--sink-fault hang --sink-fail-rate 0.1", "give --sink-fault-during A-B"},
+      {"--invocations 3 --kill-extension-at 4", "past the last invocation (3)"},
+  };
+  for (const auto& [args, message] : cases) {
+    EXPECT_EQ(run(args), 1) << args;
+    EXPECT_NE(output().find(message), std::string::npos) << args << "\n" << output();
+  }
 }
 
 TEST_F(FakeLambdaCli, AnExtensionThatExitsDuringInitFailsInitWithItsOutputAsTelemetry) {

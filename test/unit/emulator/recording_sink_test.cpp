@@ -4,7 +4,10 @@
 #include "support/await.hpp"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/beast/core/error.hpp>
 #include <gtest/gtest.h>
+
+#include <functional>
 #include <zlib.h>
 
 namespace ltf::emulator {
@@ -94,6 +97,7 @@ TEST_F(RecordingSinkTest, AccountsLostDuplicatedAndUnexpectedLines) {
   EXPECT_EQ(lines.lost, 1u);
   EXPECT_EQ(lines.duplicated, 2u);
   EXPECT_EQ(sink.account({"line one"}).unexpected, 2u);
+  EXPECT_EQ(sink.account({"line one"}).unexpected_distinct, 1u);
 }
 
 TEST_F(RecordingSinkTest, StatusFaultAnswersThatStatusAndRecordsNothing) {
@@ -137,6 +141,90 @@ TEST_F(RecordingSinkTest, GarbageIsNotHttp) {
     EXPECT_FALSE(spoiled.ok());
     EXPECT_EQ(sink.requests(), 1u);
   }());
+}
+
+TEST_F(RecordingSinkTest, ThrottledAnswers429WithRetryAfterAndRecordsNothing) {
+  sink.set_fault(SinkFault::throttled(7s));
+  run([&]() -> asio::awaitable<void> {
+    auto exchange = co_await post(two_lines);
+    EXPECT_EQ(exchange.response.result_int(), 429u);
+    EXPECT_EQ(exchange.response[http::field::retry_after], "7");
+  }());
+  EXPECT_EQ(sink.events(), 0u);
+}
+
+TEST_F(RecordingSinkTest, BodyLimitAnswers413ToLargerBodiesOnlyAndRecordsTheOthers) {
+  sink.set_fault(SinkFault::body_limit(two_lines.size()));
+  run([&]() -> asio::awaitable<void> {
+    EXPECT_EQ((co_await post(two_lines)).response.result_int(), 200u);
+    EXPECT_EQ((co_await post(" " + two_lines)).response.result_int(), 413u);
+  }());
+  EXPECT_EQ(sink.lines(), 2u);
+  ASSERT_EQ(sink.received().size(), 2u);
+  EXPECT_EQ(sink.received()[1].status, 413u);
+  EXPECT_EQ(sink.received()[1].events, 0u);
+}
+
+TEST_F(RecordingSinkTest, ResetRecordsTheBatchThenResetsTheConnectionHalfWayThroughTheAnswer) {
+  sink.set_fault(SinkFault::reset());
+  run([&]() -> asio::awaitable<void> {
+    auto exchange = co_await post(two_lines);
+    EXPECT_FALSE(exchange.ok());  // the sender cannot tell that the batch arrived
+  }());
+  EXPECT_EQ(sink.lines(), 2u);
+  ASSERT_EQ(sink.received().size(), 1u);
+  EXPECT_EQ(sink.received()[0].status, 200u);
+  EXPECT_TRUE(sink.received()[0].cut_short);
+  EXPECT_EQ(sink.accepted_requests(), 1u);
+}
+
+TEST_F(RecordingSinkTest, DripRecordsTheBatchAndAnswersTooSlowlyForTheSendersTimeout) {
+  sink.set_fault(SinkFault::drip(50ms));  // a ~100-byte answer takes seconds
+  run([&]() -> asio::awaitable<void> {
+    auto exchange = co_await post(two_lines, "", 150ms);
+    EXPECT_EQ(exchange.error, boost::beast::error::timeout);
+  }());
+  EXPECT_EQ(sink.lines(), 2u);
+  ASSERT_EQ(sink.received().size(), 1u);
+  EXPECT_EQ(sink.received()[0].status, 200u);
+  EXPECT_TRUE(sink.received()[0].cut_short);
+  sink.set_fault(SinkFault::refuse());  // ends the drip
+}
+
+TEST_F(RecordingSinkTest, DripReachesAPatientSenderInFull) {
+  sink.set_fault(SinkFault::drip(1ms));
+  run([&]() -> asio::awaitable<void> {
+    auto exchange = co_await post(two_lines, "", 10s);
+    EXPECT_TRUE(exchange.ok()) << exchange.error.message();
+    EXPECT_EQ(exchange.response.result_int(), 200u);
+    EXPECT_EQ(exchange.response.body(), R"({"errors":false})");
+    std::function<bool()> whole = [&] { return !sink.received()[0].cut_short; };
+    EXPECT_TRUE(co_await sink.wait_until(whole));
+  }());
+}
+
+TEST_F(RecordingSinkTest, ADuplicateThatIsNotTheSameEventIsCountedAsAltered) {
+  const std::string remade =
+      R"([{"time":"2024-01-01T00:00:09.000Z","type":"function","record":"line one"}])";
+  run([&]() -> asio::awaitable<void> {
+    co_await post(two_lines);
+    co_await post(two_lines);  // resent: the same events
+    co_await post(remade);     // the same line in a different event
+  }());
+  auto lines = sink.account({"line one", "line two"});
+  EXPECT_EQ(lines.duplicated, 3u);
+  EXPECT_EQ(lines.altered_duplicates, 1u);
+  EXPECT_EQ(lines.unexpected, 0u);
+}
+
+TEST_F(RecordingSinkTest, RequestsAreStampedInArrivalOrder) {
+  run([&]() -> asio::awaitable<void> {
+    co_await post(two_lines);
+    co_await post(two_lines);
+  }());
+  ASSERT_EQ(sink.received().size(), 2u);
+  EXPECT_LE(sink.received()[0].at, sink.received()[1].at);
+  EXPECT_NE(sink.received()[0].at, Clock::time_point{});
 }
 
 TEST_F(RecordingSinkTest, FailFractionIsDeterministicForASeed) {
