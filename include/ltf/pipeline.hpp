@@ -33,9 +33,11 @@ struct BufferStats {
 struct Batch {
   std::vector<Event> events;
   std::optional<SpillCursor> spilled;
+  std::uint64_t footprint = 0;  // of its events, counted against the budget while it is out
 };
 
-// FIFO of undelivered events whose total footprint in memory stays within `max_bytes`. When a
+// FIFO of undelivered events whose total footprint in memory stays within `max_bytes`, the batch
+// on its way to the sink included (it is still in memory until the sink has answered). When a
 // push would exceed it, the oldest events go to the spill store when one is attached (they are
 // older than anything in memory, so the store is read first). When there is none or it is full,
 // events are shed by priority (log lines by level, lowest and oldest first; never
@@ -64,7 +66,8 @@ class Buffer {
   void restore(std::vector<Event>&& batch);
   // Events waiting, in memory and on disk.
   std::size_t size() const { return events_.size() + (spill_ ? spill_->events() : 0); }
-  std::uint64_t bytes() const { return bytes_; }  // in memory
+  std::uint64_t bytes() const { return bytes_; }  // in memory, waiting
+  std::uint64_t bytes_out() const { return out_bytes_; }  // in memory, in a batch being sent
   bool empty() const { return events_.empty() && (!spill_ || spill_->empty()); }
   const BufferStats& stats() const { return stats_; }
 
@@ -75,7 +78,9 @@ class Buffer {
   SpillStore* spill_ = nullptr;
   std::uint64_t max_bytes_;
   std::uint64_t bytes_ = 0;
+  std::uint64_t out_bytes_ = 0;
   std::deque<Event> events_;
+  void returned(const Batch& batch) { out_bytes_ -= std::min(out_bytes_, batch.footprint); }
   BufferStats stats_;
 };
 

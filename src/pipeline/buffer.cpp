@@ -42,24 +42,28 @@ void Buffer::restore(std::vector<Event>&& batch) {
 }
 
 Batch Buffer::take_batch(std::uint64_t max_batch_bytes) {
+  Batch batch;
   if (spill_ && !spill_->empty()) {
-    Batch batch;
     SpillCursor cursor;
     batch.events = spill_->take(max_batch_bytes, cursor);
-    if (!batch.events.empty()) {
-      batch.spilled = cursor;
-      return batch;
-    }
+    if (!batch.events.empty()) batch.spilled = cursor;
   }
-  return Batch{take(max_batch_bytes), std::nullopt};
+  if (batch.events.empty()) batch.events = take(max_batch_bytes);
+  for (const Event& event : batch.events) batch.footprint += event.footprint();
+  // Counted from now on, so that what arrives while it is out makes room for it. Reading it back
+  // from disk makes no room by itself: shedding newer events to read older ones gains nothing.
+  out_bytes_ += batch.footprint;
+  return batch;
 }
 
 void Buffer::give_back(Batch&& batch) {
+  returned(batch);
   if (batch.spilled) spill_->restore(*batch.spilled);
   else restore(std::move(batch.events));
 }
 
 void Buffer::consumed(const Batch& batch) {
+  returned(batch);
   if (batch.spilled) spill_->acknowledge(*batch.spilled);
 }
 
@@ -81,15 +85,16 @@ std::size_t Buffer::spill_everything() {
 }
 
 void Buffer::enforce_budget() {
-  if (bytes_ <= max_bytes_) return;
+  const auto held = [this] { return bytes_ + out_bytes_; };
+  if (held() <= max_bytes_) return;
   if (spill_) {
     std::size_t over = 0;
-    std::uint64_t excess = bytes_ - max_bytes_;
+    std::uint64_t excess = held() - max_bytes_;
     for (auto it = events_.begin(); excess > 0 && it != events_.end(); ++it, ++over)
       excess -= std::min(excess, static_cast<std::uint64_t>(it->footprint()));
     evict_front(over);
   }
-  if (bytes_ > max_bytes_) shed(bytes_ - max_bytes_);
+  if (held() > max_bytes_) shed(held() - max_bytes_);
 }
 
 void Buffer::shed(std::uint64_t excess) {

@@ -102,3 +102,28 @@ TEST(EventPriority, RankedFromTheRawTextWhenParseDidNotRankIt) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(BufferBudget, ABatchBeingSentStillCountsUntilTheSinkHasAnswered) {
+  auto first = parse({text_line("a1"), text_line("a2"), text_line("a3"), text_line("a4")});
+  const std::size_t each = first[0].footprint();
+  Buffer buffer(each * 4);
+  buffer.push(std::move(first));
+  auto batch = buffer.take_batch(1 << 20);
+  ASSERT_EQ(batch.events.size(), 4u);
+  EXPECT_EQ(buffer.bytes(), 0u);
+  EXPECT_EQ(buffer.bytes_out(), each * 4);
+
+  // The four in flight still hold memory: the next two are over the budget, and shed.
+  buffer.push(parse({text_line("b1"), text_line("b2")}));
+  EXPECT_EQ(buffer.stats().dropped_events, 2u);
+
+  buffer.consumed(batch);
+  EXPECT_EQ(buffer.bytes_out(), 0u);
+  buffer.push(parse({text_line("c1"), text_line("c2")}));
+  EXPECT_EQ(buffer.stats().dropped_events, 2u) << "room again once the batch was answered";
+  EXPECT_EQ(names(buffer), (std::vector<std::string>{"c1", "c2"}));
+}
+
+}  // namespace
