@@ -15,7 +15,7 @@ nginx=${NGINX:-/usr/sbin/nginx}
 [ -x "$nginx" ] || { echo "nginx not found at $nginx (apt-get install nginx-light)" >&2; exit 1; }
 
 work=$(mktemp -d)
-trap 'kill -QUIT $(cat "$work/nginx.pid" 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'kill -QUIT $(cat "$work/nginx.pid" 2>/dev/null) 2>/dev/null || true; [ -n "${KEEP:-}" ] && echo "kept $work" >&2 || rm -rf "$work"' EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 https_port=$(free_port)
 sink_port=$(free_port)
@@ -49,7 +49,9 @@ http {
   }
 }
 CONF
-"$nginx" -p "$work" -e "$work/error.log" -c "$work/nginx.conf" -g 'daemon on; master_process on;'
+# One process, in the foreground of a background job: as root, a master would hand requests to
+# workers running as nobody, who could not write their temp files in this private directory.
+"$nginx" -p "$work" -e "$work/error.log" -c "$work/nginx.conf" -g 'daemon off; master_process off;' &
 for _ in $(seq 100); do
   (exec 3<>"/dev/tcp/127.0.0.1/$https_port") 2>/dev/null && break
   sleep 0.05
