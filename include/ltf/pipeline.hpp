@@ -196,6 +196,8 @@ class Dispatcher {
   // At SHUTDOWN there is no later: try the sink on every flush, whatever the backoff says.
   void ignore_backoff() { ignore_backoff_ = true; }
   bool busy() const { return sending_; }
+  // The batch whose request is waiting for its answer, if any (for SHUTDOWN to keep a copy).
+  const Batch* in_flight() const { return in_flight_; }
   const RetryPolicy& retry_policy() const { return retry_; }
   const DispatchStats& stats() const { return stats_; }
 
@@ -207,6 +209,7 @@ class Dispatcher {
   RetryPolicy retry_;
   bool ignore_backoff_ = false;
   bool sending_ = false;
+  const Batch* in_flight_ = nullptr;
   bool stopped_ = false;
   std::uint64_t requested_ = 0;   // flush requests issued
   std::uint64_t completed_ = 0;   // flush requests served

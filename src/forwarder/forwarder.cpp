@@ -119,6 +119,9 @@ void Session::accept(std::vector<telemetry::Event>&& events) {
   telemetry::assign_event_ids(function_, events);
   tracker_.observe(events);
   buffer_.push(std::move(events));
+  // While the destination is failing, events may wait for a long time: keep them on disk from
+  // the start, so that a crash or a kill of this process loses none of them.
+  if (spill_ && dispatcher_.retry_policy().consecutive_failures() > 0) buffer_.spill_everything();
   // A busy function can fill a batch long before its invocation ends: send it in the background
   // rather than holding it all until runtimeDone.
   if (buffer_.bytes() >= config_.dispatch_max_batch_bytes && !dispatcher_.busy())
@@ -262,8 +265,13 @@ asio::awaitable<void> Session::on_shutdown(const lambda::ShutdownEvent& shutdown
   }
   // Lambda keeps /tmp across resets: a successor in this sandbox can still send what we could not.
   std::uint64_t left_on_disk = 0;
-  if (spill_ && !buffer_.empty()) {
+  if (spill_) {
     buffer_.spill_everything();
+    // A request still unanswered holds its batch outside the buffer. If it came from memory, a
+    // copy goes to disk too: should the destination have it after all, the successor's resend
+    // carries the same event ids.
+    if (const auto* batch = dispatcher_.in_flight(); batch && !batch->spilled)
+      spill_->append(batch->events);
     left_on_disk = spill_->events();
   }
   const auto& d = dispatcher_.stats();

@@ -75,6 +75,7 @@ asio::awaitable<FlushResult> Dispatcher::drain() {
 
     // Not bound to any waiter: nobody giving up on a flush can cancel this request.
     sending_ = true;
+    in_flight_ = &batch;
     ++stats_.requests;
     sinks::Delivery delivery;
     const auto sent = std::chrono::steady_clock::now();
@@ -88,6 +89,7 @@ asio::awaitable<FlushResult> Dispatcher::drain() {
     stats_.sink_time_total += took;
     stats_.sink_time_max = std::max(stats_.sink_time_max, took);
     sending_ = false;
+    in_flight_ = nullptr;
     note(delivery, batch.events.size());
 
     if (delivery.per_event()) {
