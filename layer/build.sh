@@ -3,13 +3,15 @@
 # extensions/telemetry-forwarder (static, stripped, mode 0755), for x86_64 and/or arm64, then tests
 # it and prints the binary and zip sizes.
 #
-# usage: layer/build.sh [x86_64|arm64|all]   (default: all)
+# usage: layer/build.sh [x86_64|arm64|all|arm64-deps]   (default: all)
 #
 #   x86_64  CMake preset layer-x86_64 (build/layer-x86_64): telemetry-forwarder and fake-lambda;
 #           test: test/layer/empty_root_test.sh (the binary alone in an empty root, sink by name).
 #   arm64   cross-compiled with Debian's aarch64-linux-gnu g++ and multiarch :arm64 -dev packages
 #           (preset layer-arm64, toolchain layer/aarch64-linux-gnu.cmake, build/layer-arm64);
 #           test: the binary under qemu-aarch64, driven by the x86_64 fake-lambda.
+#   arm64-deps  only installs the arm64 cross toolchain, libraries and overlay (used by
+#           layer/test-arm64.sh, which runs the unit tests for arm64 under qemu).
 # Installs what it needs with apt (Debian 12). Publish with e.g.
 #   aws lambda publish-layer-version --layer-name telemetry-forwarder \
 #     --compatible-architectures x86_64 --zip-file fileb://build/layer/x86_64/extension.zip
@@ -17,7 +19,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
 what="${1:-all}"
-case "$what" in x86_64|arm64|all) ;; *) echo "usage: $0 [x86_64|arm64|all]" >&2; exit 1 ;; esac
+case "$what" in x86_64|arm64|all|arm64-deps) ;; *) echo "usage: $0 [x86_64|arm64|all|arm64-deps]" >&2; exit 1 ;; esac
 
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
@@ -79,10 +81,11 @@ arm64_packages=(
   libboost-filesystem1.81-dev:arm64 libboost-system1.81-dev:arm64
   libboost-regex1.81-dev:arm64 libboost-thread1.81-dev:arm64
   libssl-dev:arm64 zlib1g-dev:arm64 libc-ares-dev:arm64
+  libgtest-dev:arm64 libgmock-dev:arm64
 )
 
-build_arm64() {
-  apt_install zip unzip file
+# The cross toolchain, the :arm64 libraries and the Boost.Log overlay.
+prepare_arm64() {
   if ! dpkg --print-foreign-architectures | grep -qx arm64; then
     $sudo dpkg --add-architecture arm64
     $sudo apt-get update -qq
@@ -113,12 +116,18 @@ build_arm64() {
   mkdir -p "$overlay/usr/include"
   ln -sf /usr/lib/aarch64-linux-gnu/cmake/BoostDetectToolset-1.81.0.cmake \
     "$overlay/usr/lib/aarch64-linux-gnu/cmake/"
+}
+
+build_arm64() {
+  apt_install zip unzip file
+  prepare_arm64
   cmake --preset layer-arm64 >/dev/null
   cmake --build --preset layer-arm64 -j2
   package arm64 build/layer-arm64/src/telemetry-forwarder aarch64-linux-gnu-strip
   layer/qemu_smoke_test.sh build/layer/arm64/extensions/telemetry-forwarder
 }
 
+if [ "$what" = arm64-deps ]; then prepare_arm64; exit 0; fi
 mkdir -p build/layer && rm -f build/layer/sizes.txt
 case "$what" in
   x86_64) build_x86_64 ;;
