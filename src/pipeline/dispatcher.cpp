@@ -136,10 +136,12 @@ bool Dispatcher::settle_per_event(Batch&& batch, const sinks::Delivery& delivery
     buffer_.consumed(batch);
     return true;
   }
-  // The backend took part of it and asked for the rest later (throttled items, a half that
-  // failed): the same backoff as a failed request, so the rest is not hammered at once.
+  // The backend asked for some of it later (throttled items, a half that failed). If it took
+  // the rest, it is up: that is no failure for the circuit, which would otherwise open on a
+  // backend that throttles a few items of every request. If it took nothing, back off.
   ++stats_.failed_requests;
-  retry_.failed(RetryPolicy::Clock::now(), delivery.retry_after);
+  if (retry.size() < batch.events.size()) retry_.succeeded();
+  else retry_.failed(RetryPolicy::Clock::now(), delivery.retry_after);
   buffer_.partly_consumed(std::move(batch), retry);
   return false;
 }

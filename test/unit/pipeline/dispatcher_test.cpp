@@ -191,6 +191,31 @@ TEST_F(DispatcherTest, PerEventAnswersSettleEachEventAndPutOnlyTheRetriesBack) {
   EXPECT_TRUE(buffer.empty());
 }
 
+TEST_F(DispatcherTest, ABackendThatTakesPartOfEveryBatchNeverOpensTheCircuit) {
+  ltf::pipeline::RetryPolicy::Options options{std::chrono::milliseconds(0),
+                                              std::chrono::milliseconds(0), 2,
+                                              std::chrono::hours(1)};
+  Dispatcher strict(io.get_executor(), buffer, sink, 94, options);
+  asio::co_spawn(io, strict.run(), asio::detached);
+  for (int round = 0; round < 5; ++round) {
+    buffer.push(events(round * 10, 3));
+    Delivery items{Outcome::delivered, 200, {}, {}};
+    items.retry = {1};  // one throttled item in every request
+    sink.script = {items};
+    ltf::test::run_until_done(io, strict.flush());
+  }
+  EXPECT_FALSE(strict.retry_policy().circuit_open());
+  EXPECT_EQ(strict.retry_policy().consecutive_failures(), 0u);
+
+  Delivery nothing{Outcome::delivered, 200, {}, {}};
+  nothing.retry = {0, 1, 2};  // every item throttled: that is a failure
+  sink.script = {nothing};
+  ltf::test::run_until_done(io, strict.flush());
+  EXPECT_EQ(strict.retry_policy().consecutive_failures(), 1u);
+  strict.stop();
+  io.poll();
+}
+
 TEST_F(DispatcherTest, PerEventAnswerWithNothingToRetryCountsAsSuccess) {
   buffer.push(events(0, 6));
   Delivery items{Outcome::delivered, 200, {}, {}};
