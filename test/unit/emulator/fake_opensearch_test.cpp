@@ -13,12 +13,12 @@
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <regex>
 #include <set>
 #include <sstream>
 #include <sys/wait.h>
@@ -180,7 +180,9 @@ TEST_F(FakeOpenSearchTest, IndexReplacesByIdAndWithoutIdEveryRetryIsANewDocument
   bulk(no_id);  // a retry of the same batch
   const auto generated = std::string(item(first, 0, "index").at("_id").as_string());
   EXPECT_EQ(generated.size(), 20u);
-  EXPECT_TRUE(std::regex_match(generated, std::regex("[A-Za-z0-9_-]{20}")));
+  EXPECT_TRUE(std::all_of(generated.begin(), generated.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+  })) << generated;  // base64url
   EXPECT_EQ(os->document_count("logs"), 3u);
   EXPECT_EQ(os->duplicate_documents("logs"), 1u);
   EXPECT_EQ(os->counters().updated, 1u);
@@ -651,6 +653,35 @@ TEST_F(FakeOpenSearchTest, DynamicMappingIsFixedByTheFirstDocument) {
   EXPECT_EQ(os->document_count("text-first"), 2u);
 }
 
+TEST_F(FakeOpenSearchTest, FlatObjectFieldsTakeObjectsOnly) {
+  ASSERT_EQ(os->create_index("flat", json::parse(R"({"mappings":{"properties":
+                {"record":{"type":"flat_object"},"message":{"type":"text"}}}})").as_object()),
+            "");
+  const auto answer = bulk(R"({"create":{"_index":"flat"}})" "\n" R"({"record":{"a":{"b":1}}})" "\n"
+                           R"({"create":{"_index":"flat"}})" "\n" R"({"message":"text"})" "\n"
+                           R"({"create":{"_index":"flat","_id":"s"}})" "\n" R"({"record":"text"})" "\n");
+  EXPECT_EQ(item(answer, 0, "create").at("status"), 201);
+  EXPECT_EQ(item(answer, 1, "create").at("status"), 201);
+  EXPECT_EQ(item(answer, 2, "create").at("status"), 400);
+  EXPECT_TRUE(std::string(item(answer, 2, "create").at("error").at("reason").as_string())
+                  .starts_with("failed to parse field [record] of type [flat_object]"));
+  // A flat_object's inner keys are not mapped one by one.
+  EXPECT_FALSE(os->mapping("flat")->at("properties").at("record").as_object().contains("properties"));
+}
+
+TEST_F(FakeOpenSearchTest, WithoutAutoCreateAMissingIndexIsAnItem404) {
+  FakeOpenSearchOptions options;
+  options.auto_create_index = false;
+  start(options);
+  const std::string body = R"({"create":{"_index":"absent","_id":"1"}})" "\n{}\n";
+  const auto missing = bulk(body);
+  EXPECT_EQ(item(missing, 0, "create").at("status"), 404);
+  EXPECT_EQ(item(missing, 0, "create").at("error").at("type"), "index_not_found_exception");
+  EXPECT_FALSE(os->has_index("absent"));
+  EXPECT_EQ(call(request(http::verb::put, "/absent", "", "")).status, 200u);
+  EXPECT_EQ(item(bulk(body), 0, "create").at("status"), 201);
+}
+
 TEST_F(FakeOpenSearchTest, StrictMappingRefusesNewFields) {
   ASSERT_EQ(os->create_index("strict", json::parse(R"({"mappings":{"dynamic":"strict",
                 "properties":{"type":{"type":"keyword"}}}})").as_object()),
@@ -756,15 +787,14 @@ TEST_F(FakeOpenSearchTest, SummaryReportsDocumentsDuplicatesAndConflictsPerIndex
 
 // --- the OpenAPI bundle
 
-// path -> methods, read from the bundle's `paths:` section by indentation.
+// path -> methods, read from the bundle's `paths:` section by indentation: a path is a
+// two-space-indented "/...:" line, its methods four-space-indented "get:" lines under it.
 std::map<std::string, std::set<std::string>> openapi_operations(const std::string& yaml) {
+  static const std::set<std::string> methods{"get", "put", "post", "head", "delete", "patch"};
   std::map<std::string, std::set<std::string>> out;
   std::istringstream lines(yaml);
   std::string line, path;
   bool in_paths = false;
-  const std::regex path_line(R"(^  (/\S*):\s*$)");
-  const std::regex method_line(R"(^    (get|put|post|head|delete|patch):\s*$)");
-  std::smatch m;
   while (std::getline(lines, line)) {
     if (line == "paths:") {
       in_paths = true;
@@ -772,8 +802,11 @@ std::map<std::string, std::set<std::string>> openapi_operations(const std::strin
     }
     if (!in_paths) continue;
     if (!line.empty() && line[0] != ' ') break;  // the next top-level section
-    if (std::regex_match(line, m, path_line)) path = m[1];
-    else if (!path.empty() && std::regex_match(line, m, method_line)) out[path].insert(m[1]);
+    if (line.empty() || line.back() != ':') continue;
+    const auto key = line.substr(0, line.size() - 1);
+    if (key.rfind("  /", 0) == 0 && key.find(' ', 2) == std::string::npos) path = key.substr(2);
+    else if (!path.empty() && key.rfind("    ", 0) == 0 && methods.count(key.substr(4)))
+      out[path].insert(key.substr(4));
   }
   return out;
 }
