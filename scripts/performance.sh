@@ -36,10 +36,17 @@ rm -rf "$work" && mkdir -p "$work"
 
 # Scenarios: name, then fake-lambda's arguments (the extension and --report are added).
 #   steady    a typical function: 100 invocations of 20 log lines of 100 B, frozen between them.
+#             Called back to back, it is a busy function: the default flush strategy (auto) goes
+#             periodic after 10 invocations.
+#   eoi       the same, flushing at the end of every invocation (LTF_FLUSH_STRATEGY).
+#   outage    1000 invocations; the destination refuses connections during invocations 200-600
+#             and answers 503 to 10% of requests elsewhere.
 #   firehose  1 MB Telemetry API batches (maxBytes 1 MiB, maxItems 10000): 10 invocations of
 #             15000 log lines of 200 B, written at once, delivered to the sink in 1 MiB requests.
 scenarios=(
   "steady|--sink --invocations 100 --lines 20 --line-bytes 100"
+  "eoi|--sink --invocations 100 --lines 20 --line-bytes 100 --env LTF_FLUSH_STRATEGY=end-of-invocation"
+  "outage|--sink --invocations 1000 --lines 20 --line-bytes 100 --sink-down 200-600 --sink-fail-rate 0.1"
   "firehose|--sink --invocations 10 --lines 15000 --line-bytes 200 --timeout-ms 60000 --env LTF_TELEMETRY_MAX_BYTES=1048576 --env LTF_TELEMETRY_MAX_ITEMS=10000"
 )
 
@@ -49,9 +56,11 @@ for scenario in "${scenarios[@]}"; do
   for run in $(seq 1 "$runs"); do
     echo "performance: $name, run $run of $runs"
     # The default listener port (4250) may be taken by another run on this machine.
+    rm -rf "$work/spill"  # each run is a fresh sandbox
     port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("", 0)); print(s.getsockname()[1])')"
     # shellcheck disable=SC2086  # the arguments are words
     "$fake_lambda" --extension "$extension" $args --env "LTF_LISTENER_PORT=$port" \
+      --env "LTF_SPILL_DIR=$PWD/$work/spill" \
       --report "$work/$name-$run.json" \
       > "$work/$name-$run.txt" 2>&1 || { cat "$work/$name-$run.txt" >&2; exit 1; }
   done
@@ -96,7 +105,8 @@ def run_metrics(report):
     }
 
 results = {}
-for name in ("steady", "firehose"):
+names = ("steady", "eoi", "outage", "firehose")
+for name in names:
     per_run = [run_metrics(json.load(open(f"{work}/{name}-{i}.json"))) for i in range(1, runs + 1)]
     results[name] = {key: median([r[key] for r in per_run]) for key in per_run[0]}
     results[name]["init_fastest_ms"] = min(r["init_ms"] for r in per_run)
@@ -129,6 +139,9 @@ def f(value, decimals=1):
     return "-" if value is None else f"{value:,.{decimals}f}"
 
 s, h = results["steady"], results["firehose"]
+def row(label, key, scale=1.0, decimals=2, unit=" ms"):
+    return (f"| {label} | " + " | ".join(f"{f(results[n][key] * scale if results[n][key] is not None else None, decimals)}{unit}" for n in names) + " |")
+
 bench = json.load(open(f"{work}/bench.json"))
 rows = []
 for b in bench["benchmarks"]:
@@ -160,23 +173,32 @@ runs' p99s. Run it again to reproduce: it builds what it needs and rewrites this
 
 ## The function's view
 
-| | steady | firehose |
-|---|---:|---:|
-| init time (launch to first `/event/next`), median | {f(s['init_ms'], 2)} ms | {f(h['init_ms'], 2)} ms |
-| init time, fastest run | {f(s['init_fastest_ms'], 2)} ms | {f(h['init_fastest_ms'], 2)} ms |
-| peak RSS of the extension | {f(s['peak_rss_kb'] / 1024, 1)} MiB | {f(h['peak_rss_kb'] / 1024, 1)} MiB |
-| CPU (user + system) per 1000 events | {f(s['cpu_ms_per_1000'], 2)} ms | {f(h['cpu_ms_per_1000'], 2)} ms |
-| post-runtime duration, median | {f(s['post_runtime_median'], 2)} ms | {f(h['post_runtime_median'], 2)} ms |
-| post-runtime duration, p99 | {f(s['post_runtime_p99'], 2)} ms | {f(h['post_runtime_p99'], 2)} ms |
-| time after `runtimeDone` arrived, median | {f(s['after_arrival_median'], 2)} ms | {f(h['after_arrival_median'], 2)} ms |
-| time after `runtimeDone` arrived, p99 | {f(s['after_arrival_p99'], 2)} ms | {f(h['after_arrival_p99'], 2)} ms |
-| events/s one CPU core could handle (from the CPU row) | {f(1e6 / s['cpu_ms_per_1000'], 0)} | {f(1e6 / h['cpu_ms_per_1000'], 0)} |
-| events handled per run | {f(s['events'], 0)} | {f(h['events'], 0)} |
-| requests to the destination per run | {f(s['sink_requests'], 0)} | {f(h['sink_requests'], 0)} |
-| end-to-end events/s | (paced by the function) | **{f(h['events_per_s'], 0)}** |
+| | steady (auto) | steady, end of invocation | outage | firehose |
+|---|---:|---:|---:|---:|
+{row('init time (launch to first `/event/next`), median', 'init_ms')}
+{row('init time, fastest run', 'init_fastest_ms')}
+{row('peak RSS of the extension', 'peak_rss_kb', 1 / 1024, 1, ' MiB')}
+{row('CPU (user + system) per 1000 events', 'cpu_ms_per_1000')}
+{row('post-runtime duration, median', 'post_runtime_median')}
+{row('post-runtime duration, p99', 'post_runtime_p99')}
+{row('time after `runtimeDone` arrived, median', 'after_arrival_median')}
+{row('time after `runtimeDone` arrived, p99', 'after_arrival_p99')}
+{row('events handled per run', 'events', 1, 0, '')}
+{row('requests to the destination per run', 'sink_requests', 1, 0, '')}
+| end-to-end events/s | (paced by the function) | (paced by the function) | (paced by the function) | **{f(h['events_per_s'], 0)}** |
 
 - **steady**: a typical function. 100 invocations, each writing 20 log lines of 100 bytes;
-  platform, function and extension events; default settings.
+  platform, function and extension events; default settings. Invoked back to back, it counts as
+  busy: the default flush strategy (`auto`) flushes at the end of the first 10 invocations, then
+  periodically while the function runs, and stops waiting for `runtimeDone`: its post-runtime
+  median is the time to call `/event/next`. The "time after `runtimeDone` arrived" figures then
+  come from the first invocations only (in periodic mode `runtimeDone` arrives after `/next`).
+- **steady, end of invocation**: the same with `LTF_FLUSH_STRATEGY=end-of-invocation`, as `auto`
+  does for rarely called functions: every invocation's logs are at the destination before the
+  next invocation starts, for about `LTF_TELEMETRY_TIMEOUT_MS` (25 ms) of post-runtime each.
+- **outage**: 1000 invocations; the destination refuses connections during invocations 200 to 600
+  and answers 503 to 10% of the requests elsewhere. Nothing may be lost or duplicated (the script
+  checks); events wait on disk while the destination fails, so memory stays flat.
 - **firehose**: 1 MB Telemetry API batches. The subscription asks for `maxBytes` 1 MiB and
   `maxItems` 10000 (`LTF_TELEMETRY_MAX_BYTES=1048576`, `LTF_TELEMETRY_MAX_ITEMS=10000`); each of
   10 invocations writes 15000 lines of 200 bytes at once, so Lambda's side sends full 1 MB POSTs

@@ -114,7 +114,9 @@ class HttpSink final : public Sink {
 class DiscardSink final : public Sink {
  public:
   boost::asio::awaitable<Delivery> deliver(std::span<const telemetry::Event> batch) override;
-  std::string describe() const override { return "nowhere (DISPATCH_POST_URI is not set)"; }
+  std::string describe() const override {
+    return "nowhere (neither DISPATCH_POST_URI nor URL is set)";
+  }
 };
 
 // The sink the configuration asks for.

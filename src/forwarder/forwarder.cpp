@@ -123,9 +123,10 @@ void Session::accept(std::vector<telemetry::Event>&& events) {
   // the start, so that a crash or a kill of this process loses none of them.
   if (spill_ && dispatcher_.retry_policy().consecutive_failures() > 0) buffer_.spill_everything();
   // A busy function can fill a batch long before its invocation ends: send it in the background
-  // rather than holding it all until runtimeDone.
-  if (buffer_.bytes() >= config_.dispatch_max_batch_bytes && !dispatcher_.busy())
-    flush_in_background();
+  // rather than holding it all until runtimeDone. Half the memory budget is the limit when that
+  // is less than a batch (OpenSearch's 5 MiB batches), or memory would only ever overflow to disk.
+  const auto enough = std::min(config_.dispatch_max_batch_bytes, config_.buffer_max_bytes / 2);
+  if (buffer_.bytes() >= enough && !dispatcher_.busy()) flush_in_background();
 }
 
 void Session::flush_in_background() {
