@@ -7,6 +7,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -44,6 +45,9 @@ struct Event {
   // What this event costs in memory, for the buffer's byte budget.
   std::size_t footprint() const;
 };
+
+// Lambda's format for event times: RFC 3339, UTC, milliseconds ("2022-10-12T00:03:50.000Z").
+std::string format_event_time(std::chrono::system_clock::time_point when);
 
 // The event's shedding priority; ranks it first (from `raw`) when it came from elsewhere than
 // parse_batch, e.g. back from the spill files.

@@ -1,11 +1,12 @@
 #include "util.hpp"
 
+#include "ltf/telemetry.hpp"
+
 #include <boost/json/serialize.hpp>
 #include <boost/uuid/random_generator.hpp>
 #include <boost/uuid/uuid_io.hpp>
 
 #include <cctype>
-#include <ctime>
 
 namespace ltf::emulator {
 
@@ -13,17 +14,7 @@ std::int64_t epoch_ms(WallClock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
-std::string iso_time(WallClock::time_point t) {
-  const auto ms = epoch_ms(t);
-  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char text[40];
-  const auto n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
-  char millis[8];
-  std::snprintf(millis, sizeof millis, ".%03dZ", static_cast<int>(ms % 1000));
-  return std::string(text, n) + millis;
-}
+std::string iso_time(WallClock::time_point t) { return telemetry::format_event_time(t); }
 
 double to_ms(std::chrono::steady_clock::duration d) {
   return std::chrono::duration<double, std::milli>(d).count();

@@ -3,28 +3,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
-#include <cstdio>
-#include <ctime>
-
 namespace ltf {
-
-namespace {
-
-// Lambda's own format for event times: RFC 3339, UTC, milliseconds.
-std::string rfc3339(std::chrono::system_clock::time_point when) {
-  using namespace std::chrono;
-  const auto ms = duration_cast<milliseconds>(when.time_since_epoch()).count();
-  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char text[48];
-  const std::size_t length = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
-  const auto millis = static_cast<unsigned>(ms % 1000);
-  std::snprintf(text + length, sizeof text - length, ".%03uZ", millis);
-  return text;
-}
-
-}  // namespace
 
 telemetry::Event counters_event(const Counters& c, std::string_view reason,
                                 std::chrono::system_clock::time_point now) {
@@ -46,7 +25,7 @@ telemetry::Event counters_event(const Counters& c, std::string_view reason,
 
   telemetry::Event event;
   event.type = telemetry::counters_event_type;
-  event.time = rfc3339(now);
+  event.time = telemetry::format_event_time(now);
   boost::json::object envelope;
   envelope["time"] = event.time;
   envelope["type"] = event.type;

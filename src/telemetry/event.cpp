@@ -1,6 +1,22 @@
 #include "ltf/telemetry.hpp"
 
+#include <cstdio>
+#include <ctime>
+
 namespace ltf::telemetry {
+
+std::string format_event_time(std::chrono::system_clock::time_point when) {
+  using namespace std::chrono;
+  const auto ms = duration_cast<milliseconds>(when.time_since_epoch()).count();
+  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[48];
+  const std::size_t length = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
+  const auto millis = static_cast<unsigned>(ms % 1000);
+  std::snprintf(text + length, sizeof text - length, ".%03uZ", millis);
+  return text;
+}
 
 Category Event::category() const {
   // The envelope types of section 4: "platform.*", "function", "extension". Anything else (a type

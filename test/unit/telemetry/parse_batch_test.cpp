@@ -239,3 +239,14 @@ TEST(Event, FootprintGrowsWithTheTextItHolds) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(EventTime, FormattedAsLambdaDoesWithMilliseconds) {
+  using namespace std::chrono;
+  const system_clock::time_point when{milliseconds(1665533030007)};
+  EXPECT_EQ(ltf::telemetry::format_event_time(when), "2022-10-12T00:03:50.007Z");
+  EXPECT_EQ(ltf::telemetry::format_event_time(system_clock::time_point{}), "1970-01-01T00:00:00.000Z");
+}
+
+}  // namespace
