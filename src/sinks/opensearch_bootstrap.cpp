@@ -112,8 +112,14 @@ Step classify(const Reply& reply, bool creating_index) {
   if (status >= 200 && status < 300) return Step::ok;
   if (status == 401 || status == 403) return Step::refused;
   if (status == 408 || status == 429 || status >= 500 || status < 200) return Step::failed;
-  // An index that exists already (or is an alias, or a data stream) is what we wanted.
-  if (creating_index && status == 400) return Step::ok;
+  // An index that exists already (or an alias or data stream by that name) is what we wanted;
+  // any other 400 (an invalid name, a bad setting) is a refusal, reported.
+  if (creating_index && status == 400) {
+    const std::string_view body = reply.exchange.response.body();
+    if (body.find("already_exists") != std::string_view::npos ||
+        body.find("already exists") != std::string_view::npos)
+      return Step::ok;
+  }
   return Step::skipped;
 }
 

@@ -52,6 +52,8 @@ AuthMode resolve_auth(const Config& config, std::string_view host) {
     case Auth::none: return AuthMode::none;
     case Auth::automatic: break;
   }
+  // Serverless accepts SigV4 only: a secret could never work there.
+  if (resolve_service(config, host) == "aoss") return AuthMode::sigv4;
   // The seed's way first: a function configured with AUTH_SECRET for a domain with fine-grained
   // access control keeps working unchanged.
   if (config.opensearch_auth_secret) return AuthMode::basic;
@@ -106,6 +108,11 @@ std::unique_ptr<OpenSearchSink> make_opensearch_sink(boost::asio::any_io_executo
     };
     transport.signer.add_content_sha256 = true;  // required by aoss, harmless to es
     auth_detail = " (service " + service + ", region " + region + ")";
+    if (config.opensearch_auth_secret)
+      LTF_LOG(warning) << "AUTH_SECRET is ignored: requests to " << url->host
+                       << " are signed with the function's role (SigV4"
+                       << (service == "aoss" ? "; OpenSearch Serverless accepts nothing else)"
+                                             : ", LTF_OPENSEARCH_AUTH=sigv4)");
   }
   transport.url = std::move(*url);
   const AuthMode auth = transport.auth;

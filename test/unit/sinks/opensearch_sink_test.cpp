@@ -435,6 +435,30 @@ TEST_F(OpenSearchSinkTest, BootstrapFailuresHoldTheDocumentsBackUntilTheTemplate
   EXPECT_EQ(bulks().size(), 1u);
 }
 
+TEST_F(OpenSearchSinkTest, AnIndexThatExistsIsFineAnyOther400OnCreationIsReported) {
+  std::string index_answer = R"({"error":{"type":"resource_already_exists_exception","reason":"index [lambda-platform/x] already exists"},"status":400})";
+  answer = [&](Request& r) -> asio::awaitable<Response> {
+    if (is_bulk(r)) co_return respond(200, all_created(r.body()));
+    if (r.method() == http::verb::put && r.target().find("_index_template") == std::string_view::npos)
+      co_return respond(400, index_answer);
+    co_return respond(200, R"({"acknowledged":true})");
+  };
+  {
+    OpenSearchSink sink(io.get_executor(), transport(), options());
+    testing::internal::CaptureStdout();
+    EXPECT_EQ(deliver(sink, events(1)).outcome, Outcome::delivered);
+    const std::string log = testing::internal::GetCapturedStdout();
+    EXPECT_EQ(log.find("refused index"), std::string::npos) << log;
+  }
+  index_answer = R"({"error":{"type":"illegal_argument_exception","reason":"unknown setting [index.bogus]"},"status":400})";
+  OpenSearchSink sink(io.get_executor(), transport(), options());
+  testing::internal::CaptureStdout();
+  EXPECT_EQ(deliver(sink, events(1)).outcome, Outcome::delivered) << "documents still go";
+  const std::string log = testing::internal::GetCapturedStdout();
+  EXPECT_NE(log.find("refused index"), std::string::npos) << log;
+  EXPECT_NE(log.find("illegal_argument_exception"), std::string::npos) << log;
+}
+
 TEST_F(OpenSearchSinkTest, ARoleThatMayOnlyWriteDocumentsStillDelivers) {
   answer = [&](Request& r) -> asio::awaitable<Response> {
     if (!is_bulk(r)) co_return respond(403, R"({"error":{"type":"security_exception","reason":"no permissions for [indices:admin/index_template/put]"}})");
@@ -519,6 +543,11 @@ TEST(OpenSearchOptions, AuthIsTheSeedsBasicWithASecretElseSigV4ForAwsHostsElseNo
   EXPECT_EQ(resolve_auth(config_with("arn:secret"), domain), AuthMode::basic);
   EXPECT_EQ(resolve_auth(config_with(), domain), AuthMode::sigv4);
   EXPECT_EQ(resolve_auth(config_with(), collection), AuthMode::sigv4);
+  EXPECT_EQ(resolve_auth(config_with("arn:secret"), collection), AuthMode::sigv4)
+      << "Serverless takes SigV4 only, whatever the secret";
+  auto serverless = config_with("arn:secret");
+  serverless.opensearch_service = "aoss";
+  EXPECT_EQ(resolve_auth(serverless, "vpce-123.example"), AuthMode::sigv4);
   EXPECT_EQ(resolve_auth(config_with(), "opensearch.internal"), AuthMode::none);
   EXPECT_EQ(resolve_auth(config_with("s"), "opensearch.internal"), AuthMode::basic);
   auto explicit_config = config_with("s");
