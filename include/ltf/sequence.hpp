@@ -12,6 +12,12 @@
 
 namespace ltf::pipeline {
 
+// A random identifier for this sandbox, kept in `file` (made when missing) so that a restarted
+// extension in the same sandbox goes on under the same name, as its sequence numbers do. 16 hex
+// digits. When the file cannot be used the identifier is new for this process, and `problem`
+// says why.
+std::string sandbox_id(const std::filesystem::path& file, std::string* problem);
+
 class SandboxSequence {
  public:
   SandboxSequence() = default;

@@ -72,10 +72,11 @@ class Sink {
   virtual std::string describe() const = 0;  // for logs: never includes credentials
 };
 
-// The HTTP destination's body: a JSON array of the events as Lambda sent them, each with two
-// members added at its end, "eventId" (stable across retries, for dropping duplicates) and
-// "sequence" (order of arrival in this sandbox, for seeing gaps); either is left out when unset.
-std::string json_array_body(std::span<const telemetry::Event> batch);
+// The HTTP destination's body: a JSON array of the events as Lambda sent them, each with members
+// added at its end: "sandbox" (which sandbox numbered it), "eventId" (stable across retries, for
+// dropping duplicates) and "sequence" (order of arrival in the sandbox, for seeing gaps); each is
+// left out when unset.
+std::string json_array_body(std::span<const telemetry::Event> batch, std::string_view sandbox = {});
 
 // The seeds' destination: POSTs the batch (json_array_body) to DISPATCH_POST_URI over a
 // kept-alive connection, each request bounded by `timeout`. A 413 splits the batch
@@ -89,6 +90,7 @@ struct HttpSinkOptions {
   std::optional<Milliseconds> handshake_timeout;  // the TLS handshake alone, within both
   Compression compression = Compression::none;
   net::TlsOptions tls;
+  std::string sandbox;  // pipeline::sandbox_id, added to every event (json_array_body)
   // LTF_SIGV4_SERVICE: each request SigV4-signed once final (body gzipped), for IAM endpoints.
   std::optional<aws::RequestSigner> sigv4;
 };
@@ -120,6 +122,8 @@ class DiscardSink final : public Sink {
 };
 
 // The sink the configuration asks for.
-std::unique_ptr<Sink> make_sink(boost::asio::any_io_executor executor, const Config& config);
+// `sandbox` (pipeline::sandbox_id) goes out with every event.
+std::unique_ptr<Sink> make_sink(boost::asio::any_io_executor executor, const Config& config,
+                                std::string sandbox = {});
 
 }  // namespace ltf::sinks

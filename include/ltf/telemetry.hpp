@@ -87,6 +87,9 @@ struct FunctionIdentity {
   std::string region;            // AWS_REGION
   std::string function_name;     // from the register response
   std::string function_version;
+  // This sandbox (pipeline::sandbox_id): sent with each event so that a backend can tell apart the
+  // sequence numbers of concurrent sandboxes. Not part of event ids.
+  std::string sandbox{};
 };
 
 // The deterministic event id: the first 32 hex digits of SHA-256 over region, function name and

@@ -70,7 +70,7 @@ class Session : public std::enable_shared_from_this<Session> {
         client_(client),
         function_(std::move(function)),
         buffer_(config_.buffer_max_bytes),
-        sink_(sinks::make_sink(executor, config_)),
+        sink_(sinks::make_sink(executor, config_, function_.sandbox)),
         dispatcher_(executor, buffer_, *sink_, config_.dispatch_max_batch_bytes,
                     pipeline::RetryPolicy::Options{config_.retry_initial, config_.retry_max,
                                                    config_.circuit_failures,
@@ -341,7 +341,13 @@ asio::awaitable<int> Forwarder::run() {
 
   auto config = std::get<Config>(std::move(loaded));
   const auto& who = std::get<lambda::Registration>(registered);
-  telemetry::FunctionIdentity function{config.region, who.function_name, who.function_version};
+  std::string problem;
+  std::string sandbox =
+      pipeline::sandbox_id(std::filesystem::path(config.spill_dir) / "sandbox", &problem);
+  if (!problem.empty())
+    LTF_LOG(warning) << "this sandbox's id is not kept across restarts: " << problem;
+  telemetry::FunctionIdentity function{config.region, who.function_name, who.function_version,
+                                       std::move(sandbox)};
   auto session = std::make_shared<Session>(executor_, std::move(config), client, std::move(function));
   if (!co_await session->start()) co_return exit_init_failed;
   co_return co_await session->lifecycle();

@@ -2,7 +2,9 @@
 
 #include <cerrno>
 #include <charconv>
+#include <cstdio>
 #include <cstring>
+#include <random>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -16,6 +18,33 @@ namespace {
 constexpr std::size_t width = 20;
 
 }  // namespace
+
+std::string sandbox_id(const std::filesystem::path& file, std::string* problem) {
+  constexpr std::size_t digits = 16;
+  auto is_id = [](std::string_view text) {
+    return text.size() == digits && text.find_first_not_of("0123456789abcdef") == std::string::npos;
+  };
+  std::error_code ec;
+  std::filesystem::create_directories(file.parent_path(), ec);
+  if (const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC); fd >= 0) {
+    char text[digits + 1] = {};
+    const ssize_t got = ::read(fd, text, digits + 1);
+    ::close(fd);
+    if (got == static_cast<ssize_t>(digits) && is_id(std::string_view(text, digits)))
+      return std::string(text, digits);
+  }
+  std::random_device entropy;
+  const std::uint64_t value = (std::uint64_t{entropy()} << 32) | entropy();
+  char text[digits + 1];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(value));
+  const std::string id(text, digits);
+  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0 || ::write(fd, id.data(), id.size()) != static_cast<ssize_t>(id.size())) {
+    if (problem) *problem = file.string() + ": " + std::strerror(errno);
+  }
+  if (fd >= 0) ::close(fd);
+  return id;
+}
 
 SandboxSequence::~SandboxSequence() {
   if (fd_ >= 0) ::close(fd_);

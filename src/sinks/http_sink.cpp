@@ -86,9 +86,9 @@ asio::awaitable<Delivery> HttpSink::post(std::span<const telemetry::Event> batch
   request.set(http::field::user_agent, "telemetry-forwarder/0.1");
   if (options_.compression == Compression::gzip) {
     request.set(http::field::content_encoding, "gzip");
-    request.body() = net::gzip(json_array_body(batch));
+    request.body() = net::gzip(json_array_body(batch, options_.sandbox));
   } else {
-    request.body() = json_array_body(batch);
+    request.body() = json_array_body(batch, options_.sandbox);
   }
 
   // Signed last, so the signature covers the exact bytes sent (after gzip) and every header.

@@ -41,6 +41,7 @@ json::object data_mappings(RecordMapping record) {
   properties["requestId"] = typed("keyword");
   properties["event_id"] = typed("keyword");
   properties["sequence"] = typed("long");
+  properties["sandbox"] = typed("keyword");
   properties["function_name"] = typed("keyword");
   properties["function_version"] = typed("keyword");
   properties["region"] = typed("keyword");

@@ -157,6 +157,7 @@ std::optional<std::string> document_source(const Event& event, const FunctionIde
   document["function_name"] = function.function_name;
   document["function_version"] = function.function_version;
   document["region"] = function.region;
+  if (!function.sandbox.empty()) document["sandbox"] = function.sandbox;
   if (const json::value* record = envelope->if_contains("record")) {
     // One field, one type: whichever shape arrived first would otherwise fix the mapping of
     // `record` and fail every event of the other shape for good.

@@ -164,10 +164,14 @@ TEST(Forwarder, EveryEventCarriesItsIdAndAGaplessSandboxSequence) {
   expect_nothing_lost(h, outcome.report);
   std::vector<std::uint64_t> sequences;
   std::set<std::string> ids;
+  std::set<std::string> sandboxes;
   for (auto& event : accepted_events(h.sink)) {
     sequences.push_back(event.at("sequence").to_number<std::uint64_t>());
     ids.insert(std::string(event.at("eventId").as_string()));
+    sandboxes.insert(std::string(event.at("sandbox").as_string()));
   }
+  ASSERT_EQ(sandboxes.size(), 1u) << "one sandbox, one name";
+  EXPECT_EQ(sandboxes.begin()->size(), 16u);
   ASSERT_FALSE(sequences.empty());
   std::sort(sequences.begin(), sequences.end());  // batches may overtake each other on retries
   for (std::size_t i = 0; i < sequences.size(); ++i) ASSERT_EQ(sequences[i], i + 1);

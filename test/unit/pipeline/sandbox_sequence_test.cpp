@@ -57,3 +57,27 @@ TEST_F(SandboxSequenceTest, AnUnusablePlaceStillNumbersInMemory) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(SandboxSequenceTest, TheSandboxIdIsMadeOnceAndKeptForTheNextProcess) {
+  std::string problem;
+  const std::string first = ltf::pipeline::sandbox_id(dir / "sandbox", &problem);
+  EXPECT_EQ(problem, "");
+  ASSERT_EQ(first.size(), 16u);
+  EXPECT_EQ(first.find_first_not_of("0123456789abcdef"), std::string::npos) << first;
+  EXPECT_EQ(ltf::pipeline::sandbox_id(dir / "sandbox", &problem), first) << "same sandbox, same id";
+
+  std::filesystem::remove_all(dir);  // a new sandbox: an empty /tmp
+  EXPECT_NE(ltf::pipeline::sandbox_id(dir / "sandbox", &problem), first);
+}
+
+TEST_F(SandboxSequenceTest, AnUnusablePlaceStillGivesAnIdAndSaysWhy) {
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "file") << "x";
+  std::string problem;
+  EXPECT_EQ(ltf::pipeline::sandbox_id(dir / "file" / "sandbox", &problem).size(), 16u);
+  EXPECT_NE(problem, "");
+}
+
+}  // namespace

@@ -40,6 +40,13 @@ TEST(JsonArrayBody, AnEmptyObjectGetsMembersWithoutALeadingComma) {
   EXPECT_NO_THROW(boost::json::parse(body));
 }
 
+TEST(JsonArrayBody, TheSandboxComesFirstWhenGiven) {
+  const std::vector<Event> batch{event(R"({"type":"function"})", "ab", 3), event("{}")};
+  EXPECT_EQ(json_array_body(batch, "0123456789abcdef"),
+            R"([{"type":"function","sandbox":"0123456789abcdef","eventId":"ab","sequence":3},)"
+            R"({"sandbox":"0123456789abcdef"}])");
+}
+
 TEST(JsonArrayBody, EmptyBatchIsAnEmptyArray) {
   EXPECT_EQ(json_array_body({}), "[]");
 }
