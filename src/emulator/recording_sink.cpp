@@ -22,8 +22,6 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
-#include <zlib.h>
-
 #include <array>
 #include <functional>
 #include <random>
@@ -80,26 +78,6 @@ net::Response answer(unsigned status, std::string body) {
   response.set(net::http::field::content_type, "application/json");
   response.body() = std::move(body);
   return response;
-}
-
-std::optional<std::string> gunzip(const std::string& input) {
-  z_stream stream{};
-  if (inflateInit2(&stream, 16 + MAX_WBITS) != Z_OK) return std::nullopt;
-  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(input.data()));
-  stream.avail_in = static_cast<uInt>(input.size());
-  std::string output;
-  std::array<char, 64 * 1024> chunk{};
-  int result = Z_OK;
-  while (result == Z_OK) {
-    stream.next_out = reinterpret_cast<Bytef*>(chunk.data());
-    stream.avail_out = static_cast<uInt>(chunk.size());
-    result = inflate(&stream, Z_NO_FLUSH);
-    output.append(chunk.data(), chunk.size() - stream.avail_out);
-    if (result == Z_BUF_ERROR && stream.avail_in == 0) break;
-  }
-  inflateEnd(&stream);
-  if (result != Z_STREAM_END) return std::nullopt;
-  return output;
 }
 
 std::optional<std::string> message_of(const json::value& record) {
@@ -311,16 +289,16 @@ boost::system::error_code RecordingSink::Core::apply_fault() {
 
 unsigned RecordingSink::Core::accept_body(const ReceivedRequest& request,
                                           std::size_t& events_recorded) {
-  std::optional<std::string> inflated;
+  std::optional<net::Inflated> inflated;
   if (request.content_encoding.find("gzip") != std::string::npos) {
-    inflated = gunzip(request.body);
-    if (!inflated) {
+    inflated = net::gunzip(request.body, max_body_bytes);
+    if (!inflated->ok()) {
       ++invalid;
       return 400;
     }
   }
   boost::system::error_code ec;
-  auto body = json::parse(inflated ? *inflated : request.body, ec);
+  auto body = json::parse(inflated ? inflated->data : request.body, ec);
   bool valid = !ec && body.is_array();
   if (valid)
     for (const auto& event : body.get_array())
