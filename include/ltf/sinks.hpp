@@ -47,6 +47,10 @@ struct Delivery {
   bool per_event() const { return !retry.empty() || !refused.empty(); }
 };
 
+// Text from a backend (a response body, an error reason) as it may appear in a log line: at
+// most `limit` bytes, "..." marking a cut, control characters turned into spaces (one line).
+std::string log_excerpt(std::string_view text, std::size_t limit = 256);
+
 // An HTTP Retry-After value: delay-seconds or an HTTP-date (relative to `now`). nullopt when it is
 // neither; a date in the past is zero.
 std::optional<Milliseconds> parse_retry_after(std::string_view value,

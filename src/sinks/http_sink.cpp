@@ -12,19 +12,6 @@ namespace http = boost::beast::http;
 
 namespace {
 
-constexpr std::size_t max_detail_bytes = 256;
-
-// A response body as it may appear in a log line: at most max_detail_bytes, on one line.
-std::string excerpt(std::string_view body) {
-  constexpr std::string_view ellipsis = "...";
-  const bool cut = body.size() > max_detail_bytes;
-  std::string out(body.substr(0, cut ? max_detail_bytes - ellipsis.size() : body.size()));
-  for (char& c : out)
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
-  if (cut) out += ellipsis;
-  return out;
-}
-
 Outcome classify(unsigned status) {
   if (status >= 200 && status < 300) return Outcome::delivered;
   // Timeouts, throttling and server trouble pass; any other refusal is about the request itself.
@@ -100,7 +87,7 @@ asio::awaitable<Delivery> HttpSink::post(std::span<const telemetry::Event> batch
   const unsigned status = exchange.response.result_int();
   const Outcome outcome = classify(status);
   if (outcome == Outcome::delivered) co_return Delivery{outcome, status, {}, {}};
-  Delivery delivery{outcome, status, excerpt(exchange.response.body()), {}};
+  Delivery delivery{outcome, status, log_excerpt(exchange.response.body()), {}};
   if (auto header = exchange.response.find(http::field::retry_after);
       header != exchange.response.end())
     delivery.retry_after = parse_retry_after(header->value(), std::chrono::system_clock::now());

@@ -13,17 +13,6 @@ namespace json = boost::json;
 
 namespace {
 
-std::string bounded(std::string_view text, std::size_t limit) {
-  constexpr std::string_view ellipsis = "...";
-  if (limit <= ellipsis.size()) return std::string(text.substr(0, limit));
-  const bool cut = text.size() > limit;
-  std::string out(text.substr(0, cut ? limit - ellipsis.size() : text.size()));
-  for (char& c : out)
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
-  if (cut) out += ellipsis;
-  return out;
-}
-
 std::string_view string_at(const json::object& object, std::string_view key) {
   const json::value* v = object.if_contains(key);
   const json::string* s = v ? v->if_string() : nullptr;
@@ -94,9 +83,9 @@ std::optional<std::vector<BulkItem>> parse_bulk_response(std::string_view body,
     if (const json::value* error = result->if_contains("error")) {
       if (const json::object* cause = error->if_object()) {
         item.error_type = string_at(*cause, "type");
-        item.reason = bounded(string_at(*cause, "reason"), max_reason_bytes);
+        item.reason = sinks::log_excerpt(string_at(*cause, "reason"), max_reason_bytes);
       } else if (const json::string* text = error->if_string()) {
-        item.reason = bounded(*text, max_reason_bytes);
+        item.reason = sinks::log_excerpt(*text, max_reason_bytes);
       }
       if (item.error_type.empty()) item.error_type = "unknown_error";
     }
@@ -127,17 +116,17 @@ std::string error_summary(std::string_view body, std::size_t limit) {
         std::string text(string_at(*cause, "type"));
         const std::string_view reason = string_at(*cause, "reason");
         if (!reason.empty()) text += (text.empty() ? "" : ": ") + std::string(reason);
-        if (!text.empty()) return bounded(text, limit);
+        if (!text.empty()) return sinks::log_excerpt(text, limit);
       } else if (const json::string* text = error->if_string()) {
-        return bounded(*text, limit);
+        return sinks::log_excerpt(*text, limit);
       }
     }
     // Amazon OpenSearch Service's own refusals (413, 403 of IAM): {"Message": "..."}.
     for (std::string_view key : {"Message", "message"})
       if (const std::string_view text = string_at(*top, key); !text.empty())
-        return bounded(text, limit);
+        return sinks::log_excerpt(text, limit);
   }
-  return bounded(body, limit);
+  return sinks::log_excerpt(body, limit);
 }
 
 }  // namespace ltf::opensearch
