@@ -33,18 +33,23 @@ json::object keyword() {
   return field;
 }
 
-json::object data_mappings(RecordMapping record) {
-  json::object properties;
-  properties["@timestamp"] = typed("date");
-  properties["time"] = typed("date");
-  properties["type"] = typed("keyword");
-  properties["requestId"] = typed("keyword");
+// The fields add_identity (opensearch_document.cpp) writes into documents and dead letters.
+void identity_properties(json::object& properties) {
+  properties["type"] = keyword();  // bounded: a dead letter's event may carry any type
   properties["event_id"] = typed("keyword");
   properties["sequence"] = typed("long");
   properties["sandbox"] = typed("keyword");
   properties["function_name"] = typed("keyword");
   properties["function_version"] = typed("keyword");
   properties["region"] = typed("keyword");
+}
+
+json::object data_mappings(RecordMapping record) {
+  json::object properties;
+  properties["@timestamp"] = typed("date");
+  properties["time"] = typed("date");
+  properties["requestId"] = typed("keyword");
+  identity_properties(properties);
   properties["message"] = typed("text");
   if (record == RecordMapping::flat_object) {
     properties["record"] = typed("flat_object");
@@ -77,12 +82,7 @@ json::object data_mappings(RecordMapping record) {
 json::object dead_letter_mappings() {
   json::object properties;
   properties["@timestamp"] = typed("date");
-  properties["event_id"] = typed("keyword");
-  properties["sequence"] = typed("long");
-  properties["type"] = keyword();
-  properties["function_name"] = typed("keyword");
-  properties["function_version"] = typed("keyword");
-  properties["region"] = typed("keyword");
+  identity_properties(properties);
   properties["index"] = typed("keyword");
   properties["status"] = typed("integer");
   properties["error_type"] = typed("keyword");

@@ -85,6 +85,18 @@ const json::parse_options& lenient_depth() {
   return options;
 }
 
+// Where an event came from and where it stands in its sandbox's stream: the same fields in a
+// document and in its dead letter (their mappings: identity_properties).
+void add_identity(json::object& document, const Event& event, const FunctionIdentity& function) {
+  document["type"] = event.type;
+  document["event_id"] = event.id;
+  document["sequence"] = event.sequence;
+  if (!function.sandbox.empty()) document["sandbox"] = function.sandbox;
+  document["function_name"] = function.function_name;
+  document["function_version"] = function.function_version;
+  document["region"] = function.region;
+}
+
 }  // namespace
 
 bool has_date_fields(std::string_view pattern) {
@@ -150,14 +162,8 @@ std::optional<std::string> document_source(const Event& event, const FunctionIde
   document.reserve(12);
   document["@timestamp"] = event.time;
   document["time"] = event.time;
-  document["type"] = event.type;
   if (!event.request_id.empty()) document["requestId"] = event.request_id;
-  document["event_id"] = event.id;
-  document["sequence"] = event.sequence;
-  document["function_name"] = function.function_name;
-  document["function_version"] = function.function_version;
-  document["region"] = function.region;
-  if (!function.sandbox.empty()) document["sandbox"] = function.sandbox;
+  add_identity(document, event, function);
   if (const json::value* record = envelope->if_contains("record")) {
     // One field, one type: whichever shape arrived first would otherwise fix the mapping of
     // `record` and fail every event of the other shape for good.
@@ -172,12 +178,7 @@ std::string dead_letter_source(const Event& event, const FunctionIdentity& funct
                                const Refusal& refusal, std::string_view now) {
   json::object document;
   document["@timestamp"] = parse_rfc3339(event.time) ? std::string_view(event.time) : now;
-  document["event_id"] = event.id;
-  document["sequence"] = event.sequence;
-  document["type"] = event.type;
-  document["function_name"] = function.function_name;
-  document["function_version"] = function.function_version;
-  document["region"] = function.region;
+  add_identity(document, event, function);
   document["index"] = refusal.index;
   document["status"] = refusal.status;
   document["error_type"] = refusal.error_type;
