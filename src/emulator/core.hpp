@@ -5,7 +5,7 @@
 
 #include "ltf/emulator.hpp"
 #include "ltf/net.hpp"
-#include "notifier.hpp"
+#include "ltf/notifier.hpp"
 #include "subscription.hpp"
 #include "util.hpp"
 
@@ -96,7 +96,7 @@ struct FakeLambda::Core : std::enable_shared_from_this<FakeLambda::Core> {
   Scenario scenario;
   FakeLambda* owner = nullptr;  // for the hooks; cleared when the FakeLambda goes
   std::unique_ptr<net::HttpServer> server;
-  std::shared_ptr<Notifier> changed;
+  std::shared_ptr<async::Notifier> changed;
   std::mt19937_64 rng;
   Report report;
   Phase phase = Phase::created;

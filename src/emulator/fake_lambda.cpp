@@ -13,7 +13,7 @@ bool Subscriber::wants(const std::string& type) const {
 FakeLambda::Core::Core(asio::any_io_executor ex, Scenario s)
     : executor(ex),
       scenario(std::move(s)),
-      changed(std::make_shared<Notifier>(ex)),
+      changed(std::make_shared<async::Notifier>(ex)),
       rng(std::random_device{}()),
       instance_id(random_uuid()) {
   // Configured externals are listed (in configuration order) even if they never register, so

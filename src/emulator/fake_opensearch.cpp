@@ -10,7 +10,7 @@
 
 #include "ltf/aws.hpp"
 #include "ltf/net.hpp"
-#include "notifier.hpp"
+#include "ltf/notifier.hpp"
 #include "opensearch_bulk.hpp"
 #include "opensearch_cluster.hpp"
 #include "util.hpp"
@@ -282,14 +282,14 @@ struct FakeOpenSearch::Core : std::enable_shared_from_this<FakeOpenSearch::Core>
         options(std::move(o)),
         draws(options.seed),
         ids(options.seed ^ 0x9e3779b97f4a7c15ULL),
-        changed(std::make_shared<Notifier>(ex)) {}
+        changed(std::make_shared<async::Notifier>(ex)) {}
 
   asio::any_io_executor executor;
   FakeOpenSearchOptions options;
   OpenSearchFault fault;
   double rejection_rate = 0;
   std::mt19937_64 draws, ids;
-  std::shared_ptr<Notifier> changed;
+  std::shared_ptr<async::Notifier> changed;
   opensearch::Cluster cluster;
   OpenSearchCounters counters;
   std::vector<OpenSearchRequest> received;

@@ -4,7 +4,7 @@
 #include "ltf/fake_aws.hpp"
 
 #include "ltf/net.hpp"
-#include "notifier.hpp"
+#include "ltf/notifier.hpp"
 
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/verb.hpp>
@@ -37,7 +37,7 @@ std::string fake_secret_arn(std::string_view region, std::string_view account_id
 
 struct FakeSecretsManager::State : std::enable_shared_from_this<FakeSecretsManager::State> {
   State(asio::any_io_executor ex, Options o)
-      : executor(ex), options(std::move(o)), changed(std::make_shared<Notifier>(ex)) {}
+      : executor(ex), options(std::move(o)), changed(std::make_shared<async::Notifier>(ex)) {}
 
   struct StoredSecret {
     std::string value;
@@ -46,7 +46,7 @@ struct FakeSecretsManager::State : std::enable_shared_from_this<FakeSecretsManag
 
   asio::any_io_executor executor;
   Options options;
-  std::shared_ptr<Notifier> changed;
+  std::shared_ptr<async::Notifier> changed;
   std::unique_ptr<net::HttpServer> server;
   std::map<std::string, StoredSecret, std::less<>> secrets;
   Misbehaviour misbehaviour = Misbehaviour::none;

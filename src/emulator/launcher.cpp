@@ -1,6 +1,6 @@
 #include "launcher.hpp"
 
-#include "notifier.hpp"
+#include "ltf/notifier.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -49,12 +49,12 @@ double seconds(const timeval& t) {
 
 struct Launcher::State : std::enable_shared_from_this<Launcher::State> {
   State(asio::any_io_executor ex, LineHandler l, ExitHandler e)
-      : executor(ex), signals(ex, SIGCHLD), changed(std::make_shared<Notifier>(ex)),
+      : executor(ex), signals(ex, SIGCHLD), changed(std::make_shared<async::Notifier>(ex)),
         on_line(std::move(l)), on_exit(std::move(e)) {}
 
   asio::any_io_executor executor;
   asio::signal_set signals;
-  std::shared_ptr<Notifier> changed;
+  std::shared_ptr<async::Notifier> changed;
   LineHandler on_line;
   ExitHandler on_exit;
   std::vector<std::shared_ptr<Child>> children;

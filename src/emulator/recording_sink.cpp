@@ -6,7 +6,7 @@
 // half-way through an answer is what an HTTP server library is built never to do.
 #include "ltf/emulator.hpp"
 #include "ltf/net.hpp"
-#include "notifier.hpp"
+#include "ltf/notifier.hpp"
 #include "util.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -35,13 +35,13 @@ using asio::ip::tcp;
 
 struct RecordingSink::Core : std::enable_shared_from_this<RecordingSink::Core> {
   Core(asio::any_io_executor ex, std::uint64_t seed)
-      : executor(ex), rng(seed), changed(std::make_shared<Notifier>(ex)) {}
+      : executor(ex), rng(seed), changed(std::make_shared<async::Notifier>(ex)) {}
 
   enum class Listener { none, http, garbage, cutting };
 
   asio::any_io_executor executor;
   std::mt19937_64 rng;
-  std::shared_ptr<Notifier> changed;
+  std::shared_ptr<async::Notifier> changed;
   SinkFault fault;
   std::uint16_t port = 0;
   bool listening = false;  // listen() succeeded and stop() not called

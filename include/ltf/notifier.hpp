@@ -1,6 +1,8 @@
 #pragma once
-// A broadcast "something changed" signal for coroutines on one executor: waiters re-check their
-// own condition after every notify(), so no state is ever handed over and no wake-up is lost.
+// The one way coroutines on our single thread hand work to each other: a broadcast "something
+// changed" signal. Any number of waiters each re-check their own condition after every notify(),
+// so no state is handed over through the signal and no wake-up is lost. Used by the dispatcher,
+// the invocation tracker, the resolver and the emulator alike.
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -11,7 +13,7 @@
 #include <list>
 #include <memory>
 
-namespace ltf::emulator {
+namespace ltf::async {
 
 class Notifier : public std::enable_shared_from_this<Notifier> {
  public:
@@ -28,4 +30,4 @@ class Notifier : public std::enable_shared_from_this<Notifier> {
   std::list<boost::asio::steady_timer*> waiters_;
 };
 
-}  // namespace ltf::emulator
+}  // namespace ltf::async

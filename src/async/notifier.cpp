@@ -1,10 +1,11 @@
-#include "notifier.hpp"
+// Notifier: a timer per waiter, cancelled to wake it; the waiter re-checks its condition.
+#include "ltf/notifier.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-namespace ltf::emulator {
+namespace ltf::async {
 
 void Notifier::notify() {
   for (auto* timer : waiters_) timer->cancel();
@@ -31,4 +32,4 @@ boost::asio::awaitable<bool> Notifier::wait_until(std::function<bool()> conditio
   co_return true;
 }
 
-}  // namespace ltf::emulator
+}  // namespace ltf::async
