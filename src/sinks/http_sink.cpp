@@ -1,6 +1,7 @@
 #include "ltf/sinks.hpp"
 
 #include "ltf/log.hpp"
+#include "ltf/version.hpp"
 
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/verb.hpp>
@@ -70,7 +71,7 @@ asio::awaitable<Delivery> HttpSink::deliver(std::span<const telemetry::Event> ba
 asio::awaitable<Delivery> HttpSink::post(std::span<const telemetry::Event> batch) {
   net::Request request{http::verb::post, url_.target, 11};
   request.set(http::field::content_type, "application/json");
-  request.set(http::field::user_agent, "telemetry-forwarder/0.1");
+  request.set(http::field::user_agent, ltf::user_agent());
   if (options_.compression == Compression::gzip) {
     request.set(http::field::content_encoding, "gzip");
     request.body() = net::gzip(json_array_body(batch, options_.sandbox));

@@ -3,6 +3,7 @@
 #include "ltf/opensearch.hpp"
 
 #include "ltf/log.hpp"
+#include "ltf/version.hpp"
 
 #include <boost/beast/http/field.hpp>
 
@@ -103,7 +104,7 @@ asio::awaitable<Reply> Transport::send(http::verb method, std::string_view path,
     target += query;
   }
   net::Request request{method, target, 11};
-  request.set(http::field::user_agent, "telemetry-forwarder/0.1");
+  request.set(http::field::user_agent, ltf::user_agent());
   if (!content_type.empty()) request.set(http::field::content_type, content_type);
   if (gzip) {
     request.set(http::field::content_encoding, "gzip");
