@@ -1,6 +1,6 @@
 #pragma once
 // The Lambda side as the extension sees it: the Extensions API (register, the /event/next
-// long-poll, init and exit errors) and the Telemetry API subscription.
+// long-poll, init errors) and the Telemetry API subscription.
 
 #include "ltf/net.hpp"
 
@@ -57,8 +57,6 @@ class ExtensionsClient {
   // Blocks until Lambda has an event for us: no timeout, by design.
   boost::asio::awaitable<std::variant<LifecycleEvent, ApiError>> next();
   boost::asio::awaitable<std::optional<ApiError>> init_error(const std::string& error_type,
-                                                             const std::string& message);
-  boost::asio::awaitable<std::optional<ApiError>> exit_error(const std::string& error_type,
                                                              const std::string& message);
 
   const std::string& extension_id() const { return extension_id_; }

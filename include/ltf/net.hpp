@@ -2,6 +2,8 @@
 // HTTP plumbing shared by everything that speaks HTTP: a Beast server that runs one coroutine per
 // connection, and a client that owns one kept-alive connection. No business logic lives here.
 
+#include "ltf/url.hpp"
+
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -28,18 +30,9 @@ namespace http = boost::beast::http;
 using Request = http::request<http::string_body>;
 using Response = http::response<http::string_body>;
 
-// ---------------------------------------------------------------------------------------------
-// URLs
-
-struct HttpUrl {
-  std::string scheme;  // "http" or "https"
-  std::string host;
-  std::string port;    // always set: the scheme's default when the URL has none
-  std::string target;  // path and query, at least "/"
-};
-
-// Parses an absolute http(s) URL with Boost.URL. Returns nullopt and sets `why` when it is not one.
-std::optional<HttpUrl> parse_http_url(std::string_view text, std::string* why = nullptr);
+// URLs come from ltf/url.hpp (their own module, below config).
+using ltf::HttpUrl;
+using ltf::parse_http_url;
 
 // ---------------------------------------------------------------------------------------------
 // Server

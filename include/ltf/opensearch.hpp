@@ -306,9 +306,9 @@ std::string resolve_region(const Config& config, std::string_view host);
 // The sink for a configuration with URL set (load_config validated it). Basic auth reads the
 // secret through Secrets Manager on the first delivery; SigV4 uses the function role's
 // credentials from the environment.
-// `sandbox` (pipeline::sandbox_id) goes into every document.
+// `function` (name, version, region and sandbox: the registration answer) goes into every document.
 std::unique_ptr<OpenSearchSink> make_opensearch_sink(boost::asio::any_io_executor executor,
                                                      const Config& config,
-                                                     std::string sandbox = {});
+                                                     telemetry::FunctionIdentity function = {});
 
 }  // namespace ltf::opensearch

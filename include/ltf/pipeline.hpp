@@ -1,18 +1,21 @@
 #pragma once
-// Between the listener and the sink: the bounded buffer of undelivered events, the flush policy
-// (when to send; no I/O, unit-tested alone) and the dispatcher coroutine (how to send).
+// Between the listener and the sink: the bounded buffer of undelivered events and the dispatcher
+// coroutine that sends them. When to send is decided by the policies (ltf/policies.hpp); the sink
+// is seen only through its interface (ltf/sink.hpp).
 
-#include "ltf/sinks.hpp"
+#include "ltf/notifier.hpp"
+#include "ltf/policies.hpp"
+#include "ltf/sink.hpp"
 #include "ltf/spill_store.hpp"
 #include "ltf/telemetry.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include <cstdint>
 #include <chrono>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <set>
 #include <vector>
@@ -59,11 +62,6 @@ class Buffer {
   // Returns how many did not fit (they stay in memory).
   std::size_t spill_everything();
   void push(std::vector<Event>&& events);
-  // Removes and returns events from the front: as many as fit in `max_batch_bytes` of raw JSON,
-  // and always at least one when the buffer is not empty.
-  std::vector<Event> take(std::uint64_t max_batch_bytes);
-  // Puts an undelivered batch back at the front, in its original order (still within budget).
-  void restore(std::vector<Event>&& batch);
   // Events waiting, in memory and on disk.
   std::size_t size() const { return events_.size() + (spill_ ? spill_->events() : 0); }
   std::uint64_t bytes() const { return bytes_; }  // in memory, waiting
@@ -72,6 +70,11 @@ class Buffer {
   const BufferStats& stats() const { return stats_; }
 
  private:
+  // Removes and returns events from the front: as many as fit in `max_batch_bytes` of raw JSON,
+  // and always at least one when the buffer is not empty.
+  std::vector<Event> take(std::uint64_t max_batch_bytes);
+  // Puts undelivered events back at the front, in their original order (still within budget).
+  void restore(std::vector<Event>&& batch);
   void enforce_budget();
   void evict_front(std::size_t count);
   void shed(std::uint64_t excess);
@@ -82,81 +85,6 @@ class Buffer {
   std::deque<Event> events_;
   void returned(const Batch& batch) { out_bytes_ -= std::min(out_bytes_, batch.footprint); }
   BufferStats stats_;
-};
-
-// When to send. Plain policy object: no I/O; the caller passes the time.
-//
-// Two ways to flush during invocations. End of invocation: after each invocation's runtimeDone,
-// so its logs are at the sink before the next one starts, at the price of the wait for that event
-// (about the subscription's timeoutMs) added to every invocation's billed duration. Periodic: at
-// most every `interval`, started at an INVOKE and sent while the function runs, so the extension
-// never waits; the logs lag by up to an interval (or an idle period). Rarely called functions get
-// the first, busy ones the second: "auto" switches on the mean time between the last `window`
-// invocations (periodic below `busy_below`, back above twice that, so it does not flap).
-enum class FlushStrategy { automatic, end_of_invocation, periodic };
-
-class FlushPolicy {
- public:
-  using Clock = std::chrono::steady_clock;
-  struct Options {
-    std::uint64_t min_batch_size = 0;  // the seeds' DISPATCH_MIN_BATCH_SIZE
-    FlushStrategy strategy = FlushStrategy::automatic;
-    std::chrono::milliseconds interval{1000};    // periodic: between two flushes
-    std::chrono::milliseconds busy_below{2000};  // auto: mean time between invocations
-    std::size_t window = 10;                     // auto: invocations the mean is taken over
-  };
-
-  explicit FlushPolicy(std::uint64_t min_batch_size) : FlushPolicy(Options{min_batch_size}) {}
-  explicit FlushPolicy(Options options) : options_(options) {}
-
-  // An INVOKE arrived at `now`: updates the observed rate, and the mode with it.
-  void invoked(Clock::time_point now);
-  bool periodic() const { return periodic_; }
-  // Periodic mode, at an INVOKE: whether to start a flush now (and if so, the interval restarts).
-  bool periodic_flush_due(Clock::time_point now, std::size_t buffered_events);
-  // The seeds' DISPATCH_MIN_BATCH_SIZE: on INVOKE, send only when more events than this wait.
-  bool flush_on_invoke(std::size_t buffered_events) const {
-    return buffered_events > options_.min_batch_size;
-  }
-  // At SHUTDOWN everything goes, whatever the count.
-  bool flush_on_shutdown(std::size_t buffered_events) const { return buffered_events > 0; }
-
- private:
-  Options options_;
-  std::deque<Clock::time_point> starts_;  // the last `window` INVOKEs
-  bool periodic_ = false;
-  std::optional<Clock::time_point> last_flush_;
-};
-
-// When to try the sink again after a failure: exponential backoff with jitter, never sooner than
-// the sink asked (Retry-After), and a circuit that opens after `open_after` failures in a row so a
-// dead sink costs the function nothing until `cooldown` has passed; then one request probes it.
-// A plain policy object: no I/O, and the caller passes the time.
-class RetryPolicy {
- public:
-  using Clock = std::chrono::steady_clock;
-  struct Options {
-    std::chrono::milliseconds initial{100};
-    std::chrono::milliseconds max{10'000};
-    unsigned open_after = 5;
-    std::chrono::milliseconds cooldown{30'000};
-    // No waiting and no circuit: every flush tries the sink.
-    static Options immediate() { return {std::chrono::milliseconds(0), std::chrono::milliseconds(0), ~0u, std::chrono::milliseconds(0)}; }
-  };
-
-  explicit RetryPolicy(Options options, std::uint64_t seed = 0x5eed);
-  bool may_send(Clock::time_point now) const { return now >= next_attempt_; }
-  void succeeded();
-  void failed(Clock::time_point now, std::optional<std::chrono::milliseconds> retry_after);
-  bool circuit_open() const { return failures_ >= options_.open_after; }
-  unsigned consecutive_failures() const { return failures_; }
-  Clock::time_point next_attempt() const { return next_attempt_; }
-
- private:
-  Options options_;
-  std::uint64_t random_state_;
-  unsigned failures_ = 0;
-  Clock::time_point next_attempt_{};
 };
 
 struct DispatchStats {
@@ -180,6 +108,8 @@ enum class FlushResult {
 // served in batches of at most max_batch_bytes; a failed batch goes back to the buffer and ends
 // that flush. A request to the sink is never cancelled by a waiter giving up: whoever waits for a
 // flush may stop waiting (its own timeout) while the send goes on, bounded by the sink's timeout.
+// Requests and results go through one async::Notifier: each flush() holds a ticket and gets the
+// result of the pass that served it.
 class Dispatcher {
  public:
   Dispatcher(boost::asio::any_io_executor executor, Buffer& buffer, sinks::Sink& sink,
@@ -192,12 +122,14 @@ class Dispatcher {
   // flush goes on without the waiter. Several waiters may wait at once. Returns `failed` at once
   // after stop(). Rejected batches are dropped and counted; they do not make a flush fail.
   boost::asio::awaitable<FlushResult> flush();
+  // Asks for a flush without waiting for it (a background flush).
+  void request_flush();
   void stop();
   // At SHUTDOWN there is no later: try the sink on every flush, whatever the backoff says.
   void ignore_backoff() { ignore_backoff_ = true; }
-  bool busy() const { return sending_; }
-  // The batch whose request is waiting for its answer, if any (for SHUTDOWN to keep a copy).
-  const Batch* in_flight() const { return in_flight_; }
+  bool busy() const { return in_flight_.has_value(); }
+  // The batch whose request is waiting for its answer, if any (SHUTDOWN keeps a copy on disk).
+  const Batch* in_flight() const { return in_flight_ ? &*in_flight_ : nullptr; }
   const RetryPolicy& retry_policy() const { return retry_; }
   const DispatchStats& stats() const { return stats_; }
 
@@ -208,20 +140,21 @@ class Dispatcher {
   DispatchStats stats_;
   RetryPolicy retry_;
   bool ignore_backoff_ = false;
-  bool sending_ = false;
-  const Batch* in_flight_ = nullptr;
+  std::optional<Batch> in_flight_;  // owned here while its request waits for the answer
   bool stopped_ = false;
-  std::uint64_t requested_ = 0;   // flush requests issued
-  std::uint64_t completed_ = 0;   // flush requests served
-  FlushResult last_result_ = FlushResult::drained;
-  boost::asio::steady_timer wake_;  // cancelled to wake run()
-  boost::asio::steady_timer done_;  // cancelled to wake flush() waiters
+  std::uint64_t requested_ = 0;  // tickets issued
+  std::uint64_t completed_ = 0;  // tickets served
+  // Results of recent passes, by the last ticket each served: a waiter reads the result of the
+  // first pass that covered its ticket. Bounded: only passes with waiters still asleep matter.
+  std::deque<std::pair<std::uint64_t, FlushResult>> results_;
+  std::shared_ptr<async::Notifier> changed_;
   // Logging, kept to state changes: one warning when the sink starts failing, one info when it
   // recovers, one warning per distinct rejection status.
   bool failing_ = false;
   std::set<unsigned> reported_rejections_;
 
   boost::asio::awaitable<FlushResult> drain();
+  FlushResult result_for(std::uint64_t ticket) const;
   // Applies a per-event answer; true when every event of the batch is settled.
   bool settle_per_event(Batch&& batch, const sinks::Delivery& delivery);
   void note(const sinks::Delivery& delivery, std::size_t events);

@@ -1,10 +1,12 @@
 #pragma once
-// Destinations. A sink turns a batch of events into one request to its backend and says how it
-// went; it never keeps events itself (the pipeline does).
+// The destinations behind the Sink interface (ltf/sink.hpp): the seeds' HTTP endpoint, a discard
+// sink, and the helpers they share (413 splitting, Retry-After, log excerpts); make_sink picks one
+// from the configuration. OpenSearch is in ltf/opensearch.hpp.
 
 #include "ltf/aws.hpp"
 #include "ltf/config.hpp"
 #include "ltf/net.hpp"
+#include "ltf/sink.hpp"
 #include "ltf/telemetry.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -20,32 +22,6 @@
 #include <vector>
 
 namespace ltf::sinks {
-
-enum class Outcome {
-  delivered,    // the backend has the batch
-  retry_later,  // not delivered, worth sending again (refused, reset, timeout, 408, 429, 5xx)
-  rejected,     // the backend refuses this batch for good (other 4xx): sending again won't help
-};
-
-struct Delivery {
-  Delivery() = default;
-  Delivery(Outcome outcome_, unsigned status_ = 0, std::string detail_ = {},
-           std::optional<Milliseconds> retry_after_ = {})
-      : outcome(outcome_), status(status_), detail(std::move(detail_)), retry_after(retry_after_) {}
-
-  Outcome outcome = Outcome::retry_later;
-  unsigned status = 0;  // HTTP status, 0 when no response
-  std::string detail;   // transport error or a bounded excerpt of the response body
-  std::optional<Milliseconds> retry_after;  // the backend's Retry-After, when it sent one
-  // Per-event results, for backends that answer item by item (bulk APIs) and for batches a sink
-  // split (413): indices into the batch of the events still worth sending (`retry`) and of those
-  // refused for good (`refused`). Both empty: `outcome` applies to every event of the batch.
-  // Otherwise `outcome` describes the request and every event in neither list was delivered.
-  std::vector<std::size_t> retry;
-  std::vector<std::size_t> refused;
-
-  bool per_event() const { return !retry.empty() || !refused.empty(); }
-};
 
 // Text from a backend (a response body, an error reason) as it may appear in a log line: at
 // most `limit` bytes, "..." marking a cut, control characters turned into spaces (one line).
@@ -66,15 +42,6 @@ using SendBatch =
 // halves not yet sent come back in `retry`. The answer is per event once a split happened.
 boost::asio::awaitable<Delivery> deliver_splitting_when_too_large(
     std::span<const telemetry::Event> batch, const SendBatch& send);
-
-class Sink {
- public:
-  virtual ~Sink() = default;
-  // One batch, one request. Callers do not overlap deliver() calls on one sink (the dispatcher
-  // sends one batch at a time), so a sink may own a single connection.
-  virtual boost::asio::awaitable<Delivery> deliver(std::span<const telemetry::Event> batch) = 0;
-  virtual std::string describe() const = 0;  // for logs: never includes credentials
-};
 
 // The HTTP destination's body: a JSON array of the events as Lambda sent them, each with members
 // added at its end: "sandbox" (which sandbox numbered it), "eventId" (stable across retries, for
@@ -125,9 +92,9 @@ class DiscardSink final : public Sink {
   }
 };
 
-// The sink the configuration asks for.
-// `sandbox` (pipeline::sandbox_id) goes out with every event.
+// The sink the configuration asks for, for the function that produces the events (from the
+// registration answer; its sandbox id goes out with every event).
 std::unique_ptr<Sink> make_sink(boost::asio::any_io_executor executor, const Config& config,
-                                std::string sandbox = {});
+                                telemetry::FunctionIdentity function = {});
 
 }  // namespace ltf::sinks

@@ -3,6 +3,7 @@
 // destinations ask for it on every delivery, and neither path should be paid for that often.
 #include "ltf/secrets.hpp"
 
+#include "ltf/http_status.hpp"
 #include "ltf/log.hpp"
 
 #include <boost/beast/core/error.hpp>
@@ -73,7 +74,8 @@ bool SecretError::retryable() const {
     case Kind::setup: return false;
     case Kind::malformed: return status >= 500;
     case Kind::service:
-      return status >= 500 || status == 429 || code.find("Throttling") != std::string::npos ||
+      return net::meaning_of_status(status) == net::StatusMeaning::retry ||
+             code.find("Throttling") != std::string::npos ||
              code == "TooManyRequestsException" || code == "InternalServiceError";
   }
   return false;

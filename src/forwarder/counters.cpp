@@ -1,14 +1,42 @@
+// The counters event: collected from every stage, written as one JSON event.
 #include "counters.hpp"
+
+#include "stages.hpp"
+
+#include "ltf/version.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
-namespace ltf {
+namespace ltf::forwarder {
+
+Counters collect_counters(const Stages& stages) {
+  const auto& d = stages.dispatcher.stats();
+  const auto& l = stages.listener.stats();
+  Counters c;
+  c.received = stages.intake.received();
+  c.delivered = d.delivered_events;
+  c.retried = d.retried_events;
+  c.spilled = stages.spill ? stages.spill->stats().spilled_events : 0;
+  c.shed = stages.buffer.stats().dropped_events;
+  c.rejected = d.rejected_events;
+  c.buffered = stages.buffer.size();
+  c.requests = d.requests;
+  c.failed_requests = d.failed_requests;
+  c.malformed_posts = l.malformed_posts + l.oversized_posts;
+  if (d.requests > 0)
+    c.sink_latency_mean_ms = static_cast<double>(d.sink_time_total.count()) / 1000.0 /
+                             static_cast<double>(d.requests);
+  c.sink_latency_max_ms = static_cast<double>(d.sink_time_max.count()) / 1000.0;
+  return c;
+}
+
 
 telemetry::Event counters_event(const Counters& c, std::string_view reason,
                                 std::chrono::system_clock::time_point now) {
   boost::json::object record;
   record["reason"] = reason;
+  record["version"] = ltf::version();
   record["received"] = c.received;
   record["delivered"] = c.delivered;
   record["retried"] = c.retried;
@@ -35,4 +63,4 @@ telemetry::Event counters_event(const Counters& c, std::string_view reason,
   return event;
 }
 
-}  // namespace ltf
+}  // namespace ltf::forwarder

@@ -9,7 +9,9 @@
 #include <cstdint>
 #include <string_view>
 
-namespace ltf {
+namespace ltf::forwarder {
+
+struct Stages;
 
 struct Counters {
   std::uint64_t received = 0;        // events the Telemetry API delivered to us
@@ -26,8 +28,12 @@ struct Counters {
   double sink_latency_max_ms = 0;
 };
 
-// {"time":..., "type":"telemetry-forwarder.counters", "record":{"reason":..., "received":..., ...}}
+// What the stages have counted so far.
+Counters collect_counters(const Stages& stages);
+
+// {"time":..., "type":"telemetry-forwarder.counters", "record":{"reason":..., "version":...,
+// "received":..., ...}}
 telemetry::Event counters_event(const Counters& counters, std::string_view reason,
                                 std::chrono::system_clock::time_point now);
 
-}  // namespace ltf
+}  // namespace ltf::forwarder

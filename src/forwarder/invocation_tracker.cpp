@@ -1,15 +1,15 @@
+// InvocationTracker: recent runtimeDone and pending report ids, bounded; waits on the Notifier.
 #include "invocation_tracker.hpp"
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/use_awaitable.hpp>
+#include "ltf/defaults.hpp"
 
 #include <algorithm>
 
-namespace ltf {
+namespace ltf::forwarder {
 
 void InvocationTracker::remember(std::deque<std::string>& ids, const std::string& id) {
   ids.push_back(id);
-  if (ids.size() > kRemembered) ids.pop_front();
+  if (ids.size() > defaults::remembered_invocations) ids.pop_front();
 }
 
 void InvocationTracker::invoked(const std::string& request_id) {
@@ -29,23 +29,12 @@ void InvocationTracker::observe(const std::vector<telemetry::Event>& events) {
       changed = true;
     }
   }
-  if (changed) wakeup_.cancel();
-}
-
-template <typename Ready>
-boost::asio::awaitable<bool> InvocationTracker::wait_until(Ready ready, Clock::time_point deadline) {
-  while (!ready()) {
-    if (Clock::now() >= deadline) co_return false;
-    wakeup_.expires_at(deadline);
-    auto [ec] = co_await wakeup_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
-    if (!ec) co_return ready();  // the deadline itself
-  }
-  co_return true;
+  if (changed) changed_->notify();
 }
 
 boost::asio::awaitable<bool> InvocationTracker::wait_runtime_done(const std::string& request_id,
                                                                   Clock::time_point deadline) {
-  return wait_until(
+  return changed_->wait_until(
       [this, request_id] {
         return std::find(runtime_done_.begin(), runtime_done_.end(), request_id) !=
                runtime_done_.end();
@@ -54,7 +43,7 @@ boost::asio::awaitable<bool> InvocationTracker::wait_runtime_done(const std::str
 }
 
 boost::asio::awaitable<bool> InvocationTracker::wait_reports(Clock::time_point deadline) {
-  return wait_until([this] { return pending_reports_.empty(); }, deadline);
+  return changed_->wait_until([this] { return pending_reports_.empty(); }, deadline);
 }
 
-}  // namespace ltf
+}  // namespace ltf::forwarder

@@ -1,24 +1,28 @@
 #pragma once
 // Which invocations' platform.runtimeDone and platform.report have arrived, so the lifecycle can
-// wait for them (bounded) instead of guessing. Fed by the listener, awaited by the lifecycle.
+// wait for them (bounded) instead of guessing. Fed by the intake, awaited by the lifecycle; any
+// number of waiters (one async::Notifier).
 
+#include "ltf/notifier.hpp"
 #include "ltf/telemetry.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
 #include <deque>
+#include <memory>
 #include <string>
+#include <vector>
 
-namespace ltf {
+namespace ltf::forwarder {
 
 class InvocationTracker {
  public:
   using Clock = std::chrono::steady_clock;
 
-  explicit InvocationTracker(boost::asio::any_io_executor executor) : wakeup_(executor) {}
+  explicit InvocationTracker(boost::asio::any_io_executor executor)
+      : changed_(std::make_shared<async::Notifier>(std::move(executor))) {}
 
   // An INVOKE arrived: its platform.report is now pending.
   void invoked(const std::string& request_id);
@@ -31,18 +35,13 @@ class InvocationTracker {
   // True once every invoked request's platform.report has arrived; false at `deadline`.
   boost::asio::awaitable<bool> wait_reports(Clock::time_point deadline);
 
-  std::size_t pending_reports() const { return pending_reports_.size(); }
-
  private:
-  template <typename Ready>
-  boost::asio::awaitable<bool> wait_until(Ready ready, Clock::time_point deadline);
   static void remember(std::deque<std::string>& ids, const std::string& id);
 
   // Bounded: only recent invocations matter, and a report that never comes must not leak.
-  static constexpr std::size_t kRemembered = 64;
   std::deque<std::string> runtime_done_;
   std::deque<std::string> pending_reports_;
-  boost::asio::steady_timer wakeup_;  // its cancellation wakes the one waiter: the lifecycle
+  std::shared_ptr<async::Notifier> changed_;
 };
 
-}  // namespace ltf
+}  // namespace ltf::forwarder

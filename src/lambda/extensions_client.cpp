@@ -1,5 +1,7 @@
 #include "ltf/lambda.hpp"
 
+#include "ltf/defaults.hpp"
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -148,7 +150,7 @@ asio::awaitable<std::optional<ApiError>> ExtensionsClient::report_error(
   request.set("Lambda-Extension-Function-Error-Type", error_type);
   request.body() = json::serialize(
       json::object{{"errorMessage", message}, {"errorType", error_type}, {"stackTrace", json::array{}}});
-  auto exchange = co_await http_.send(std::move(request), std::chrono::seconds(2));
+  auto exchange = co_await http_.send(std::move(request), defaults::lambda_api_timeout);
   if (exchange.ok() && exchange.response.result_int() / 100 == 2) co_return std::nullopt;
   co_return api_error(exchange);
 }
@@ -156,11 +158,6 @@ asio::awaitable<std::optional<ApiError>> ExtensionsClient::report_error(
 asio::awaitable<std::optional<ApiError>> ExtensionsClient::init_error(const std::string& error_type,
                                                                       const std::string& message) {
   return report_error("/init/error", error_type, message);
-}
-
-asio::awaitable<std::optional<ApiError>> ExtensionsClient::exit_error(const std::string& error_type,
-                                                                      const std::string& message) {
-  return report_error("/exit/error", error_type, message);
 }
 
 asio::awaitable<std::variant<Subscribed, ApiError>> subscribe_telemetry(
@@ -182,7 +179,7 @@ asio::awaitable<std::variant<Subscribed, ApiError>> subscribe_telemetry(
       {"destination",
        {{"protocol", "HTTP"},
         {"URI", "http://sandbox.localdomain:" + std::to_string(subscription.port) + "/"}}}});
-  auto exchange = co_await http.send(std::move(request), std::chrono::seconds(5));
+  auto exchange = co_await http.send(std::move(request), defaults::subscribe_timeout);
   if (exchange.ok() && exchange.response.result() == http::status::ok) co_return Subscribed::yes;
   if (exchange.ok() && exchange.response.result() == http::status::accepted)
     co_return Subscribed::not_supported;

@@ -1,10 +1,7 @@
-#include "ltf/log.hpp"
+// The dispatcher: one pass at a time over the buffer, one batch at a time to the sink.
 #include "ltf/pipeline.hpp"
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
+#include "ltf/log.hpp"
 
 #include <algorithm>
 #include <exception>
@@ -16,7 +13,8 @@ using sinks::Outcome;
 
 namespace {
 
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+// Pass results kept for waiters not yet resumed; they resume right after their pass.
+constexpr std::size_t kResultsKept = 16;
 
 std::string reason(const sinks::Delivery& delivery) {
   if (delivery.status == 0) return delivery.detail;
@@ -27,35 +25,38 @@ std::string reason(const sinks::Delivery& delivery) {
 
 }  // namespace
 
-// Both timers never expire: they are only ever cancelled, to wake whoever waits on them. Their
-// expiry is set once here because setting it again would cancel the waits in progress.
 Dispatcher::Dispatcher(asio::any_io_executor executor, Buffer& buffer, sinks::Sink& sink,
                        std::uint64_t max_batch_bytes, RetryPolicy::Options retry)
     : buffer_(buffer),
       sink_(sink),
       max_batch_bytes_(max_batch_bytes),
       retry_(retry),
-      wake_(executor, asio::steady_timer::time_point::max()),
-      done_(std::move(executor), asio::steady_timer::time_point::max()) {}
+      changed_(std::make_shared<async::Notifier>(std::move(executor))) {}
 
 asio::awaitable<void> Dispatcher::run() {
   while (!stopped_) {
     if (completed_ == requested_) {
-      co_await wake_.async_wait(use_tuple);
+      co_await changed_->wait_until([this] { return stopped_ || completed_ < requested_; });
       continue;
     }
     // One pass serves every flush requested before it began. Flushes requested while it runs
     // wait for the next pass, which finds everything they expect in the buffer (including any
     // batch this pass puts back), so "drained" always covers what was buffered at flush().
     const std::uint64_t serving = requested_;
-    last_result_ = co_await drain();
+    const FlushResult result = co_await drain();
+    results_.emplace_back(serving, result);
+    if (results_.size() > kResultsKept) results_.pop_front();
     completed_ = serving;
-    done_.cancel();
-    // Let the waiters just woken read last_result_ before another pass can overwrite it: their
-    // wake-ups are queued ahead of this one.
-    co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+    changed_->notify();
   }
-  done_.cancel();  // waiters left behind by stop() learn it now
+  changed_->notify();  // waiters left behind by stop() learn it now
+}
+
+// A waiter whose pass result was dropped gets the next pass's, which covered its ticket too.
+FlushResult Dispatcher::result_for(std::uint64_t ticket) const {
+  for (const auto& [served, result] : results_)
+    if (served >= ticket) return result;
+  return FlushResult::failed;
 }
 
 asio::awaitable<FlushResult> Dispatcher::drain() {
@@ -66,30 +67,26 @@ asio::awaitable<FlushResult> Dispatcher::drain() {
     if (stopped_) co_return FlushResult::failed;
     // A sink that just failed, or whose circuit is open, is not asked again yet: the function
     // must not pay for a dead destination on every invocation.
-    if (!ignore_backoff_ && !retry_.may_send(RetryPolicy::Clock::now())) {
+    if (!ignore_backoff_ && !retry_.may_send(Clock::now())) {
       ++stats_.deferred_flushes;
       co_return FlushResult::failed;
     }
-    Batch batch = buffer_.take_batch(max_batch_bytes_);
-    owed -= std::min(owed, batch.events.size());
-
     // Not bound to any waiter: nobody giving up on a flush can cancel this request.
-    sending_ = true;
-    in_flight_ = &batch;
+    in_flight_ = buffer_.take_batch(max_batch_bytes_);
+    owed -= std::min(owed, in_flight_->events.size());
     ++stats_.requests;
     sinks::Delivery delivery;
-    const auto sent = std::chrono::steady_clock::now();
+    const auto sent = Clock::now();
     try {
-      delivery = co_await sink_.deliver(batch.events);
+      delivery = co_await sink_.deliver(in_flight_->events);
     } catch (const std::exception& e) {  // a sink bug must not end the dispatcher
       delivery = {Outcome::retry_later, 0, e.what(), {}};
     }
-    const auto took = std::chrono::duration_cast<std::chrono::microseconds>(
-        std::chrono::steady_clock::now() - sent);
+    const auto took = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - sent);
     stats_.sink_time_total += took;
     stats_.sink_time_max = std::max(stats_.sink_time_max, took);
-    sending_ = false;
-    in_flight_ = nullptr;
+    Batch batch = std::move(*in_flight_);
+    in_flight_.reset();
     note(delivery, batch.events.size());
 
     if (delivery.per_event()) {
@@ -109,7 +106,7 @@ asio::awaitable<FlushResult> Dispatcher::drain() {
         buffer_.consumed(batch);
         break;
       case Outcome::retry_later:
-        retry_.failed(RetryPolicy::Clock::now(), delivery.retry_after);
+        retry_.failed(Clock::now(), delivery.retry_after);
         ++stats_.failed_requests;
         stats_.retried_events += batch.events.size();
         buffer_.give_back(std::move(batch));
@@ -141,31 +138,36 @@ bool Dispatcher::settle_per_event(Batch&& batch, const sinks::Delivery& delivery
   // backend that throttles a few items of every request. If it took nothing, back off.
   ++stats_.failed_requests;
   if (retry.size() < batch.events.size()) retry_.succeeded();
-  else retry_.failed(RetryPolicy::Clock::now(), delivery.retry_after);
+  else retry_.failed(Clock::now(), delivery.retry_after);
   buffer_.partly_consumed(std::move(batch), retry);
   return false;
 }
 
+void Dispatcher::request_flush() {
+  if (stopped_) return;
+  ++requested_;
+  changed_->notify();
+}
+
 asio::awaitable<FlushResult> Dispatcher::flush() {
   if (stopped_) co_return FlushResult::failed;
-  if (buffer_.empty() && !sending_ && completed_ == requested_) co_return FlushResult::drained;
+  if (buffer_.empty() && !busy() && completed_ == requested_) co_return FlushResult::drained;
   const std::uint64_t ticket = ++requested_;
-  wake_.cancel();
-  while (completed_ < ticket) {
-    if (stopped_) co_return FlushResult::failed;
-    co_await done_.async_wait(use_tuple);
-    // Woken either by a finished pass (done_.cancel()) or because this waiter was cancelled (its
-    // own timeout won an `||`). Only the wait ends in the second case; the flush goes on.
-    if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none)
-      co_return FlushResult::failed;
-  }
-  co_return last_result_;
+  changed_->notify();
+  // Ends early when this waiter is cancelled (its own timeout won an `||`): only the wait ends,
+  // the flush goes on.
+  if (!co_await changed_->wait_until([&] { return stopped_ || completed_ >= ticket; }))
+    co_return FlushResult::failed;
+  if (completed_ < ticket) co_return FlushResult::failed;  // stopped
+  const FlushResult result = result_for(ticket);
+  // Results older than every ticket still waiting are no longer needed.
+  while (results_.size() > 1 && results_.front().first < ticket) results_.pop_front();
+  co_return result;
 }
 
 void Dispatcher::stop() {
   stopped_ = true;
-  wake_.cancel();
-  done_.cancel();
+  changed_->notify();
 }
 
 void Dispatcher::note(const sinks::Delivery& delivery, std::size_t events) {

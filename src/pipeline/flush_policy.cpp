@@ -1,8 +1,9 @@
-#include "ltf/pipeline.hpp"
+// FlushPolicy: the rate watch of the auto strategy, and the one decision per INVOKE.
+#include "ltf/policies.hpp"
 
 namespace ltf::pipeline {
 
-void FlushPolicy::invoked(Clock::time_point now) {
+void FlushPolicy::observe_rate(Clock::time_point now) {
   switch (options_.strategy) {
     case FlushStrategy::end_of_invocation: periodic_ = false; return;
     case FlushStrategy::periodic: periodic_ = true; return;
@@ -16,11 +17,52 @@ void FlushPolicy::invoked(Clock::time_point now) {
   else if (periodic_ && mean > 2 * options_.busy_below) periodic_ = false;
 }
 
-bool FlushPolicy::periodic_flush_due(Clock::time_point now, std::size_t buffered_events) {
-  if (!flush_on_invoke(buffered_events)) return false;
-  if (last_flush_ && now - *last_flush_ < options_.interval) return false;
-  last_flush_ = now;
-  return true;
+InvokeAction FlushPolicy::on_invoke(Clock::time_point now, std::size_t buffered) {
+  observe_rate(now);
+  if (periodic_) {
+    // Busy function: no waiting. What is due goes out while the function runs, and /next is
+    // called at once, so this invocation's duration owes the extension nothing.
+    if (!enough(buffered)) return InvokeAction::next_at_once;
+    if (last_flush_ && now - *last_flush_ < options_.interval) return InvokeAction::next_at_once;
+    last_flush_ = now;
+    return InvokeAction::flush_in_background;
+  }
+  // The invocation's logs are all in once its runtimeDone is: waiting for it ships them now
+  // instead of one invocation (or one idle hour) late.
+  if (options_.runtime_done_expected) return InvokeAction::wait_for_runtime_done;
+  return after_runtime_done(buffered);
+}
+
+InvokeAction FlushPolicy::after_runtime_done(std::size_t buffered) const {
+  return enough(buffered) ? InvokeAction::flush_then_next : InvokeAction::next_at_once;
+}
+
+IntakePolicy::IntakePolicy(std::uint64_t max_batch_bytes, std::uint64_t buffer_max_bytes)
+    : enough_(std::min(max_batch_bytes, buffer_max_bytes / 2)) {}
+
+IntakeAction IntakePolicy::on_events(const State& state) const {
+  if (state.destination_failing && state.can_spill) return IntakeAction::spill_now;
+  if (state.buffered_bytes >= enough_ && !state.flush_running)
+    return IntakeAction::flush_in_background;
+  return IntakeAction::keep;
+}
+
+DrainStep DrainPolicy::next(Clock::time_point now, std::size_t buffered, bool in_flight) const {
+  // A batch in flight is not in the buffer: keep going until it has been answered too, since a
+  // failed send puts it back.
+  if ((buffered == 0 && !in_flight) || now >= limit_) return {DrainStep::Kind::stop};
+  if (pause_due_) return {DrainStep::Kind::pause, std::min(limit_, now + pause_)};
+  return {DrainStep::Kind::flush};
+}
+
+void DrainPolicy::flushed(bool drained) {
+  pause_due_ = !drained;
+  if (drained) pause_ = defaults::drain_retry_first;
+}
+
+void DrainPolicy::paused() {
+  pause_due_ = false;
+  pause_ = std::min(pause_ * 2, defaults::drain_retry_last);
 }
 
 }  // namespace ltf::pipeline

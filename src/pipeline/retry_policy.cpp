@@ -1,4 +1,5 @@
-#include "ltf/pipeline.hpp"
+// RetryPolicy: exponential backoff with equal jitter, Retry-After (capped), the circuit.
+#include "ltf/policies.hpp"
 
 #include <algorithm>
 
@@ -33,7 +34,9 @@ void RetryPolicy::failed(Clock::time_point now,
     const auto spread = static_cast<std::int64_t>(random_state_ % static_cast<std::uint64_t>(half + 1));
     wait = milliseconds(ceiling - half + spread);
   }
-  if (retry_after) wait = std::max(wait, *retry_after);
+  // A destination may ask for more (Retry-After), but no more than the cap: a sandbox may not
+  // live long enough to wait longer, and SHUTDOWN ignores the wait anyway.
+  if (retry_after) wait = std::max(wait, std::min(*retry_after, options_.retry_after_max));
   next_attempt_ = now + wait;
 }
 

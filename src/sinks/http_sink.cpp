@@ -1,5 +1,6 @@
 #include "ltf/sinks.hpp"
 
+#include "ltf/http_status.hpp"
 #include "ltf/log.hpp"
 #include "ltf/version.hpp"
 
@@ -14,12 +15,15 @@ namespace http = boost::beast::http;
 namespace {
 
 Outcome classify(unsigned status) {
-  if (status >= 200 && status < 300) return Outcome::delivered;
-  // Timeouts, throttling and server trouble pass; any other refusal is about the request itself.
-  if (status == 408 || status == 429 || status >= 500) return Outcome::retry_later;
-  if (status >= 400) return Outcome::rejected;
-  // 1xx/3xx: nothing was accepted, and redirects are not followed (the body would have to be sent
-  // again to a place the user did not configure). Worth another try, not worth dropping events.
+  switch (net::meaning_of_status(status)) {
+    case net::StatusMeaning::success: return Outcome::delivered;
+    // Refused credentials are kept and retried with backoff: a rotated token or a policy being
+    // fixed must not cost the events sent meanwhile.
+    case net::StatusMeaning::retry:
+    case net::StatusMeaning::reauthenticate: return Outcome::retry_later;
+    case net::StatusMeaning::too_large:  // deliver_splitting_when_too_large splits on the status
+    case net::StatusMeaning::refused: return Outcome::rejected;
+  }
   return Outcome::retry_later;
 }
 

@@ -11,10 +11,10 @@ boost::asio::awaitable<Delivery> DiscardSink::deliver(std::span<const telemetry:
 }
 
 std::unique_ptr<Sink> make_sink(boost::asio::any_io_executor executor, const Config& config,
-                                std::string sandbox) {
+                                telemetry::FunctionIdentity function) {
   // load_config refuses URL together with DISPATCH_POST_URI: one destination per function.
   if (config.opensearch_url)
-    return opensearch::make_opensearch_sink(std::move(executor), config, std::move(sandbox));
+    return opensearch::make_opensearch_sink(std::move(executor), config, std::move(function));
   if (!config.dispatch_post_uri) return std::make_unique<DiscardSink>();
   std::string why;
   auto url = net::parse_http_url(*config.dispatch_post_uri, &why);
@@ -26,7 +26,7 @@ std::unique_ptr<Sink> make_sink(boost::asio::any_io_executor executor, const Con
   options.connect_timeout = config.connect_timeout;
   options.handshake_timeout = config.handshake_timeout;
   options.compression = config.compression;
-  options.sandbox = std::move(sandbox);
+  options.sandbox = std::move(function.sandbox);
   options.tls.verify = config.tls_verify;
   if (config.ca_file) options.tls.ca_file = *config.ca_file;
   if (config.sigv4_service) {

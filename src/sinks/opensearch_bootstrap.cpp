@@ -2,6 +2,7 @@
 // rolled over, auto-created) gets the mapping, then the indices that have a fixed name.
 #include "ltf/opensearch.hpp"
 
+#include "ltf/http_status.hpp"
 #include "ltf/log.hpp"
 
 #include <boost/json/array.hpp>
@@ -110,9 +111,13 @@ enum class Step { ok, refused, failed, skipped };
 Step classify(const Reply& reply, bool creating_index) {
   if (!reply.sent() || !reply.exchange.ok()) return Step::failed;
   const unsigned status = reply.status();
-  if (status >= 200 && status < 300) return Step::ok;
-  if (status == 401 || status == 403) return Step::refused;
-  if (status == 408 || status == 429 || status >= 500 || status < 200) return Step::failed;
+  switch (net::meaning_of_status(status)) {
+    case net::StatusMeaning::success: return Step::ok;
+    case net::StatusMeaning::reauthenticate: return Step::refused;
+    case net::StatusMeaning::retry: return Step::failed;
+    case net::StatusMeaning::too_large:
+    case net::StatusMeaning::refused: break;
+  }
   // An index that exists already (or an alias or data stream by that name) is what we wanted;
   // any other 400 (an invalid name, a bad setting) is a refusal, reported.
   if (creating_index && status == 400) {

@@ -1,6 +1,8 @@
 // The _bulk API's wire format: the NDJSON request body and the answer's items.
 #include "ltf/opensearch.hpp"
 
+#include "ltf/http_status.hpp"
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -95,10 +97,13 @@ std::optional<std::vector<BulkItem>> parse_bulk_response(std::string_view body,
 
 ItemFate fate_of(const BulkItem& item) {
   const unsigned status = item.status;
-  if (status >= 200 && status < 300) return ItemFate::stored;
   // create with our deterministic id found it already there: an earlier attempt stored it.
   if (status == 409) return ItemFate::stored;
-  if (status == 429 || status == 408 || status >= 500) return ItemFate::retry;
+  switch (net::meaning_of_status(status)) {
+    case net::StatusMeaning::success: return ItemFate::stored;
+    case net::StatusMeaning::retry: return ItemFate::retry;
+    default: break;
+  }
   if (status == 404 && item.error_type == "index_not_found_exception")
     return ItemFate::missing_index;
   // Read-only or flood-stage indices: the operator has to act; keep the events and back off.

@@ -74,7 +74,8 @@ std::string resolve_region(const Config& config, std::string_view host) {
 }
 
 std::unique_ptr<OpenSearchSink> make_opensearch_sink(boost::asio::any_io_executor executor,
-                                                     const Config& config, std::string sandbox) {
+                                                     const Config& config,
+                                                     telemetry::FunctionIdentity function) {
   if (!config.opensearch_url) throw std::invalid_argument("URL is not set");
   std::string why;
   auto url = net::parse_http_url(*config.opensearch_url, &why);
@@ -127,8 +128,7 @@ std::unique_ptr<OpenSearchSink> make_opensearch_sink(boost::asio::any_io_executo
   options.bootstrap = config.opensearch_bootstrap;
   options.gzip = config.compression == Compression::gzip;
   options.filter_response = service != "aoss";
-  options.function = {config.region, config.function_name, config.function_version,
-                      std::move(sandbox)};
+  options.function = std::move(function);
 
   auto sink = std::make_unique<OpenSearchSink>(std::move(executor), std::move(transport), options);
   LTF_LOG(info) << "sending to " << sink->describe() << ", auth " << to_string(auth)

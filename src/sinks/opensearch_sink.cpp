@@ -2,6 +2,7 @@
 // and every item of the answer decides that event's fate.
 #include "ltf/opensearch.hpp"
 
+#include "ltf/http_status.hpp"
 #include "ltf/log.hpp"
 
 #include <boost/beast/http/field.hpp>
@@ -25,20 +26,6 @@ constexpr std::string_view ndjson = "application/x-ndjson";
 constexpr std::string_view filtered_answer =
     "filter_path=errors,items.*.status,items.*.error.type,items.*.error.reason";
 
-std::string now_rfc3339() {
-  using namespace std::chrono;
-  const auto now = floor<milliseconds>(system_clock::now());
-  const auto day = floor<days>(now);
-  const year_month_day date{day};
-  const hh_mm_ss time{now - day};
-  std::array<char, 32> text{};
-  std::snprintf(text.data(), text.size(), "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ",
-                static_cast<int>(date.year()), static_cast<unsigned>(date.month()),
-                static_cast<unsigned>(date.day()), static_cast<int>(time.hours().count()),
-                static_cast<int>(time.minutes().count()), static_cast<int>(time.seconds().count()),
-                static_cast<int>(time.subseconds().count()));
-  return text.data();
-}
 
 Delivery retry_later(unsigned status, std::string detail) {
   Delivery delivery;
@@ -142,31 +129,29 @@ asio::awaitable<Delivery> OpenSearchSink::send_bulk(std::span<const Event> batch
     const net::Response& response = reply.exchange.response;
     const unsigned status = response.result_int();
     delivery.status = status;
-    if (status == 413) {
-      // Too large: deliver_splitting_when_too_large halves the batch; a single event that is
-      // still too large is dropped and counted.
-      delivery.outcome = Outcome::rejected;
-      delivery.detail = error_summary(response.body());
-      co_return delivery;
-    }
-    if (status == 401 || status == 403) {
-      transport_.refused();
-      co_return retry_later(status, "credentials refused: " + error_summary(response.body()));
-    }
-    if (status == 408 || status == 429 || status >= 500 || status < 200 ||
-        (status >= 300 && status < 400)) {
-      delivery = retry_later(status, error_summary(response.body()));
-      if (auto header = response.find(http::field::retry_after); header != response.end())
-        delivery.retry_after =
-            sinks::parse_retry_after(header->value(), std::chrono::system_clock::now());
-      co_return delivery;
-    }
-    if (status >= 400) {
-      // The request itself is refused (malformed, wrong path, bad Content-Type): a bug or a
-      // misconfiguration, not something these events can fix by waiting.
-      delivery.outcome = Outcome::rejected;
-      delivery.detail = error_summary(response.body());
-      co_return delivery;
+    switch (net::meaning_of_status(status)) {
+      case net::StatusMeaning::too_large:
+        // deliver_splitting_when_too_large halves the batch; a single event that is still too
+        // large is dropped and counted.
+        delivery.outcome = Outcome::rejected;
+        delivery.detail = error_summary(response.body());
+        co_return delivery;
+      case net::StatusMeaning::reauthenticate:
+        transport_.refused();
+        co_return retry_later(status, "credentials refused: " + error_summary(response.body()));
+      case net::StatusMeaning::retry:
+        delivery = retry_later(status, error_summary(response.body()));
+        if (auto header = response.find(http::field::retry_after); header != response.end())
+          delivery.retry_after =
+              sinks::parse_retry_after(header->value(), std::chrono::system_clock::now());
+        co_return delivery;
+      case net::StatusMeaning::refused:
+        // The request itself is refused (malformed, wrong path, bad Content-Type): a bug or a
+        // misconfiguration, not something these events can fix by waiting.
+        delivery.outcome = Outcome::rejected;
+        delivery.detail = error_summary(response.body());
+        co_return delivery;
+      case net::StatusMeaning::success: break;
     }
 
     transport_.accepted();
@@ -246,7 +231,7 @@ asio::awaitable<void> OpenSearchSink::dead_letter(std::span<const Event> batch,
   for (const auto& refusal : refusals) note_refusal(refusal);
   if (options_.dead_letter_index.empty()) co_return;
 
-  const std::string now = now_rfc3339();
+  const std::string now = telemetry::format_event_time(std::chrono::system_clock::now());
   std::vector<BulkAction> actions;
   actions.reserve(events.size());
   for (std::size_t i = 0; i < events.size(); ++i) {

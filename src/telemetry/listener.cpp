@@ -1,5 +1,5 @@
 #include "ltf/log.hpp"
-#include "ltf/telemetry.hpp"
+#include "ltf/listener.hpp"
 
 #include <boost/asio/ip/address_v4.hpp>
 

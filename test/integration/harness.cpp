@@ -4,6 +4,7 @@
 #include "support/await.hpp"
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <gtest/gtest.h>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -42,17 +43,27 @@ Harness::~Harness() {
   std::filesystem::remove_all(spill_dir_, ignored);
 }
 
+// The extension as main.cpp starts it: prepare, listener and subscription, the dispatcher beside
+// the lifecycle. Returns the exit code.
+asio::awaitable<int> run_extension(asio::any_io_executor executor, const Environment& env) {
+  auto prepared = co_await forwarder::prepare(executor, read_config(env), kExtensionName);
+  if (auto* failed = std::get_if<ExitCode>(&prepared)) co_return *failed;
+  auto stages = std::get<std::shared_ptr<forwarder::Stages>>(std::move(prepared));
+  if (auto failed = co_await forwarder::listen_and_subscribe(stages)) co_return *failed;
+  asio::co_spawn(executor, forwarder::dispatch(stages), asio::detached);
+  co_return co_await forwarder::lifecycle(stages);
+}
+
 Outcome Harness::run() {
   fake_ = std::make_unique<emulator::FakeLambda>(io.get_executor(), scenario);
   EXPECT_FALSE(fake_->listen());
   env["AWS_LAMBDA_RUNTIME_API"] = fake_->runtime_api();
 
   Outcome outcome;
-  Forwarder forwarder(io.get_executor(), env, kExtensionName);
   auto* fake = fake_.get();
   fake->on_init_start = [&, fake] {
     fake->extension_launched(kExtensionName);
-    asio::co_spawn(io, forwarder.run(), [&, fake](std::exception_ptr error, int code) {
+    asio::co_spawn(io, run_extension(io.get_executor(), env), [&, fake](std::exception_ptr error, int code) {
       EXPECT_FALSE(error) << "the forwarder threw";
       outcome.exit_code = error ? -1 : code;
       fake->extension_exited(kExtensionName, *outcome.exit_code);

@@ -100,7 +100,7 @@ TEST(AwsConfig, SecretsManagerSpecificEndpointWinsOverTheGlobalOne) {
 
   auto bad = lambda_env();
   bad["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = "secretsmanager.local";
-  EXPECT_NE(errors_of(bad).find("AWS_ENDPOINT_URL_SECRETS_MANAGER is not a usable http(s) URL"),
+  EXPECT_NE(errors_of(bad).find("AWS_ENDPOINT_URL_SECRETS_MANAGER is not an absolute http(s) URL"),
             std::string::npos);
 }
 

@@ -140,7 +140,7 @@ namespace {
 TEST(Config, FlushStrategyIntervalAndCounters) {
   auto env = base_env();
   auto config = std::get<ltf::Config>(ltf::load_config(env));
-  EXPECT_EQ(config.flush_strategy, "auto");
+  EXPECT_EQ(config.flush_strategy, ltf::FlushStrategy::automatic);
   EXPECT_EQ(config.flush_interval, std::chrono::milliseconds(1000));
   EXPECT_EQ(config.busy_below, std::chrono::milliseconds(2000));
   EXPECT_EQ(config.counters_interval, std::chrono::milliseconds(60000));
@@ -150,7 +150,7 @@ TEST(Config, FlushStrategyIntervalAndCounters) {
   env["LTF_BUSY_BELOW_MS"] = "500";
   env["LTF_COUNTERS_INTERVAL_MS"] = "0";
   config = std::get<ltf::Config>(ltf::load_config(env));
-  EXPECT_EQ(config.flush_strategy, "periodic");
+  EXPECT_EQ(config.flush_strategy, ltf::FlushStrategy::periodic);
   EXPECT_EQ(config.flush_interval, std::chrono::milliseconds(250));
   EXPECT_EQ(config.busy_below, std::chrono::milliseconds(500));
   EXPECT_EQ(config.counters_interval, std::chrono::milliseconds(0));

@@ -35,8 +35,6 @@ TEST(OpenSearchConfig, TheSeedsVariablesAloneChooseOpenSearchWithTheirMeaning) {
   env["FUNCTION_INDEX"] = "function-logs";
   env["EXTENSION_INDEX"] = "extension-logs";
   env["DISPATCH_MIN_BATCH_SIZE"] = "5";
-  env["AWS_LAMBDA_FUNCTION_NAME"] = "orders";
-  env["AWS_LAMBDA_FUNCTION_VERSION"] = "7";
   const ltf::Config config = loaded(env);
   EXPECT_EQ(config.opensearch_url, "https://search-logs-abc.eu-west-1.es.amazonaws.com");
   EXPECT_EQ(config.opensearch_auth_secret, env["AUTH_SECRET"]);
@@ -44,8 +42,6 @@ TEST(OpenSearchConfig, TheSeedsVariablesAloneChooseOpenSearchWithTheirMeaning) {
   EXPECT_EQ(config.function_index, "function-logs");
   EXPECT_EQ(config.extension_index, "extension-logs");
   EXPECT_EQ(config.dispatch_min_batch_size, 5u);
-  EXPECT_EQ(config.function_name, "orders");
-  EXPECT_EQ(config.function_version, "7");
   EXPECT_FALSE(config.dispatch_post_uri);
 }
 

@@ -39,7 +39,9 @@ std::string platform(const std::string& type, const std::string& name) {
 
 std::vector<std::string> names(Buffer& buffer) {
   std::vector<std::string> out;
-  for (const auto& e : buffer.take(1 << 20)) {
+  auto batch = buffer.take_batch(1 << 20);
+  buffer.consumed(batch);
+  for (const auto& e : batch.events) {
     for (const char* marker : {"\"message\":\"", "\"record\":\"", "\"requestId\":\""}) {
       const auto at = e.raw.find(marker);
       if (at == std::string::npos) continue;

@@ -39,10 +39,17 @@ std::vector<int> range(int first, int count) {
   return out;
 }
 
+// The oldest events up to `max_batch_bytes`, as the dispatcher takes them, and delivered.
+std::vector<Event> take(Buffer& buffer, std::uint64_t max_batch_bytes) {
+  auto batch = buffer.take_batch(max_batch_bytes);
+  buffer.consumed(batch);
+  return std::move(batch.events);
+}
+
 std::vector<int> drain(Buffer& buffer) {
   std::vector<int> out;
   while (!buffer.empty()) {
-    auto got = ids(buffer.take(1 << 20));
+    auto got = ids(take(buffer, 1 << 20));
     out.insert(out.end(), got.begin(), got.end());
   }
   return out;
@@ -84,42 +91,44 @@ TEST(Buffer, AnEventLargerThanTheWholeBudgetIsDropped) {
 TEST(Buffer, TakeFillsABatchUpToMaxBatchBytesOfJson) {
   Buffer buffer(1 << 20);
   buffer.push(events(0, 5, 10));  // each raw is 10 bytes: "[e,e]" is 1 + 11 + 11 = 23 bytes
-  EXPECT_EQ(ids(buffer.take(23)), range(0, 2));
-  EXPECT_EQ(ids(buffer.take(33)), range(2, 2)) << "34 bytes needed for three";
-  EXPECT_EQ(ids(buffer.take(34)), range(4, 1));
-  EXPECT_TRUE(buffer.take(34).empty());
+  EXPECT_EQ(ids(take(buffer, 23)), range(0, 2));
+  EXPECT_EQ(ids(take(buffer, 33)), range(2, 2)) << "34 bytes needed for three";
+  EXPECT_EQ(ids(take(buffer, 34)), range(4, 1));
+  EXPECT_TRUE(take(buffer, 34).empty());
 }
 
 TEST(Buffer, TakeAlwaysReturnsAtLeastOneEvent) {
   Buffer buffer(1 << 20);
   buffer.push(events(0, 2, 1000));
-  EXPECT_EQ(ids(buffer.take(10)), range(0, 1));
+  EXPECT_EQ(ids(take(buffer, 10)), range(0, 1));
   EXPECT_EQ(buffer.size(), 1u);
   EXPECT_EQ(buffer.bytes(), one - 40 + 1000);
 }
 
-TEST(Buffer, RestorePutsABatchBackAtTheFrontInItsOrder) {
+TEST(Buffer, AGivenBackBatchIsAtTheFrontInItsOrder) {
   Buffer buffer(1 << 20);
   buffer.push(events(0, 6));
-  auto batch = buffer.take(2 + 3 * 41);
-  ASSERT_EQ(ids(batch), range(0, 3));
+  auto batch = buffer.take_batch(2 + 3 * 41);
+  ASSERT_EQ(ids(batch.events), range(0, 3));
   buffer.push(events(6, 2));
-  buffer.restore(std::move(batch));
+  buffer.give_back(std::move(batch));
   EXPECT_EQ(buffer.size(), 8u);
   EXPECT_EQ(buffer.bytes(), 8 * one);
   EXPECT_EQ(drain(buffer), range(0, 8));
 }
 
-TEST(Buffer, RestoreStaysWithinBudgetByDroppingTheOldest) {
+TEST(Buffer, ABatchOutCountsAgainstTheBudgetSoNewEventsMakeRoomForIt) {
   Buffer buffer(4 * one);
   buffer.push(events(0, 4));
-  auto batch = buffer.take(2 + 2 * 41);  // 0, 1 out; 2, 3 stay
-  ASSERT_EQ(ids(batch), range(0, 2));
-  buffer.push(events(4, 1));  // 2, 3, 4: room for one more
-  buffer.restore(std::move(batch));
+  auto batch = buffer.take_batch(2 + 2 * 41);  // 0, 1 out; 2, 3 stay
+  ASSERT_EQ(ids(batch.events), range(0, 2));
+  EXPECT_EQ(buffer.bytes_out(), 2 * one);
+  buffer.push(events(4, 1));  // 2, 3, 4 in memory and two out: one too many, the oldest in memory goes
   EXPECT_EQ(buffer.stats().dropped_events, 1u);
+  buffer.give_back(std::move(batch));
+  EXPECT_EQ(buffer.bytes_out(), 0u);
   EXPECT_LE(buffer.bytes(), 4 * one);
-  EXPECT_EQ(drain(buffer), std::vector<int>({1, 2, 3, 4}));
+  EXPECT_EQ(drain(buffer), std::vector<int>({0, 1, 3, 4}));
 }
 
 }  // namespace

@@ -1,83 +1,99 @@
-#include "ltf/pipeline.hpp"
+// FlushPolicy with a fake clock: one decision per INVOKE, and one once its runtimeDone arrived.
+#include "ltf/policies.hpp"
 
 #include <gtest/gtest.h>
 
 namespace {
 
+using ltf::FlushStrategy;
+using ltf::pipeline::Clock;
 using ltf::pipeline::FlushPolicy;
-using ltf::pipeline::FlushStrategy;
+using ltf::pipeline::InvokeAction;
 using namespace std::chrono_literals;
-using Clock = FlushPolicy::Clock;
 
-const Clock::time_point t0{};
+const Clock::time_point t0{std::chrono::hours(1)};
 
-FlushPolicy automatic(std::uint64_t min_batch = 0) {
-  FlushPolicy::Options options;
-  options.min_batch_size = min_batch;
-  options.interval = 1000ms;
-  options.busy_below = 2000ms;
-  options.window = 4;
-  return FlushPolicy(options);
+FlushPolicy::Options options(std::uint64_t min_batch = 0) {
+  FlushPolicy::Options o;
+  o.min_batch_size = min_batch;
+  o.interval = 1000ms;
+  o.busy_below = 2000ms;
+  o.window = 4;
+  return o;
 }
 
-TEST(FlushPolicy, RarelyCalledFunctionsFlushAtTheEndOfEachInvocation) {
-  auto policy = automatic();
+TEST(FlushPolicy, RarelyCalledFunctionsWaitForRuntimeDoneThenFlush) {
+  FlushPolicy policy(options());
   for (int i = 0; i < 10; ++i) {
-    policy.invoked(t0 + i * 5s);
-    EXPECT_FALSE(policy.periodic()) << i;
+    EXPECT_EQ(policy.on_invoke(t0 + i * 5s, 3), InvokeAction::wait_for_runtime_done) << i;
+    EXPECT_EQ(policy.after_runtime_done(3), InvokeAction::flush_then_next);
   }
+  EXPECT_FALSE(policy.periodic());
+}
+
+TEST(FlushPolicy, WithoutRuntimeDoneComingItFlushesAtOnce) {
+  auto o = options();
+  o.runtime_done_expected = false;  // not subscribed to platform events, or Lambda answered 202
+  FlushPolicy policy(o);
+  EXPECT_EQ(policy.on_invoke(t0, 3), InvokeAction::flush_then_next);
+  EXPECT_EQ(policy.on_invoke(t0 + 10s, 0), InvokeAction::next_at_once);
 }
 
 TEST(FlushPolicy, BusyFunctionsSwitchToPeriodicOnceTheWindowShowsIt) {
-  auto policy = automatic();
-  policy.invoked(t0);
-  policy.invoked(t0 + 100ms);
-  policy.invoked(t0 + 200ms);
-  EXPECT_FALSE(policy.periodic()) << "three invocations are too few to judge";
-  policy.invoked(t0 + 300ms);
+  FlushPolicy policy(options());
+  EXPECT_EQ(policy.on_invoke(t0, 1), InvokeAction::wait_for_runtime_done);
+  EXPECT_EQ(policy.on_invoke(t0 + 100ms, 1), InvokeAction::wait_for_runtime_done);
+  EXPECT_EQ(policy.on_invoke(t0 + 200ms, 1), InvokeAction::wait_for_runtime_done)
+      << "three invocations are too few to judge";
+  EXPECT_EQ(policy.on_invoke(t0 + 300ms, 1), InvokeAction::flush_in_background);
   EXPECT_TRUE(policy.periodic());
 }
 
 TEST(FlushPolicy, SwitchesBackOnlyWellAboveTheThreshold) {
-  auto policy = automatic();
+  FlushPolicy policy(options());
   auto t = t0;
-  for (int i = 0; i < 4; ++i) policy.invoked(t += 100ms);
+  for (int i = 0; i < 4; ++i) policy.on_invoke(t += 100ms, 0);
   ASSERT_TRUE(policy.periodic());
   // A mean of 3 s is above busy_below but not above twice it: stays periodic (no flapping).
-  for (int i = 0; i < 4; ++i) policy.invoked(t += 3s);
+  for (int i = 0; i < 4; ++i) policy.on_invoke(t += 3s, 0);
   EXPECT_TRUE(policy.periodic());
-  for (int i = 0; i < 4; ++i) policy.invoked(t += 5s);
+  for (int i = 0; i < 4; ++i) policy.on_invoke(t += 5s, 0);
   EXPECT_FALSE(policy.periodic());
 }
 
-TEST(FlushPolicy, APeriodicFlushIsDueAtMostOncePerInterval) {
-  auto policy = automatic();
-  EXPECT_TRUE(policy.periodic_flush_due(t0, 5));
-  EXPECT_FALSE(policy.periodic_flush_due(t0 + 999ms, 5));
-  EXPECT_TRUE(policy.periodic_flush_due(t0 + 1000ms, 5));
-  EXPECT_FALSE(policy.periodic_flush_due(t0 + 5000ms, 0)) << "nothing buffered, nothing due";
-  EXPECT_TRUE(policy.periodic_flush_due(t0 + 5001ms, 1));
+TEST(FlushPolicy, APeriodicFlushStartsAtMostOncePerIntervalAndNeverWaits) {
+  auto o = options();
+  o.strategy = FlushStrategy::periodic;
+  FlushPolicy policy(o);
+  EXPECT_EQ(policy.on_invoke(t0, 5), InvokeAction::flush_in_background);
+  EXPECT_EQ(policy.on_invoke(t0 + 999ms, 5), InvokeAction::next_at_once);
+  EXPECT_EQ(policy.on_invoke(t0 + 1000ms, 5), InvokeAction::flush_in_background);
+  EXPECT_EQ(policy.on_invoke(t0 + 5000ms, 0), InvokeAction::next_at_once) << "nothing buffered";
+  EXPECT_EQ(policy.on_invoke(t0 + 5001ms, 1), InvokeAction::flush_in_background);
 }
 
 TEST(FlushPolicy, MinBatchSizeHoldsInBothModes) {
-  auto policy = automatic(3);
-  EXPECT_FALSE(policy.flush_on_invoke(3)) << "DISPATCH_MIN_BATCH_SIZE means more than";
-  EXPECT_TRUE(policy.flush_on_invoke(4));
-  EXPECT_FALSE(policy.periodic_flush_due(t0, 3));
-  EXPECT_TRUE(policy.periodic_flush_due(t0, 4));
-  EXPECT_TRUE(policy.flush_on_shutdown(1));
+  FlushPolicy end_of_invocation(options(3));
+  EXPECT_EQ(end_of_invocation.after_runtime_done(3), InvokeAction::next_at_once)
+      << "DISPATCH_MIN_BATCH_SIZE means more than";
+  EXPECT_EQ(end_of_invocation.after_runtime_done(4), InvokeAction::flush_then_next);
+  auto o = options(3);
+  o.strategy = FlushStrategy::periodic;
+  FlushPolicy periodic(o);
+  EXPECT_EQ(periodic.on_invoke(t0, 3), InvokeAction::next_at_once);
+  EXPECT_EQ(periodic.on_invoke(t0, 4), InvokeAction::flush_in_background);
 }
 
 TEST(FlushPolicy, AFixedStrategyIgnoresTheRate) {
-  FlushPolicy::Options options;
-  options.strategy = FlushStrategy::end_of_invocation;
-  options.window = 2;
-  FlushPolicy end(options);
-  for (int i = 0; i < 5; ++i) end.invoked(t0 + i * 1ms);
+  auto o = options();
+  o.strategy = FlushStrategy::end_of_invocation;
+  o.window = 2;
+  FlushPolicy end(o);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(end.on_invoke(t0 + i * 1ms, 1), InvokeAction::wait_for_runtime_done);
   EXPECT_FALSE(end.periodic());
-  options.strategy = FlushStrategy::periodic;
-  FlushPolicy periodic(options);
-  periodic.invoked(t0);
+  o.strategy = FlushStrategy::periodic;
+  FlushPolicy periodic(o);
+  periodic.on_invoke(t0, 0);
   EXPECT_TRUE(periodic.periodic());
 }
 

@@ -1,4 +1,4 @@
-#include "ltf/pipeline.hpp"
+#include "ltf/policies.hpp"
 
 #include <gtest/gtest.h>
 
@@ -7,9 +7,9 @@ namespace {
 using ltf::pipeline::RetryPolicy;
 using namespace std::chrono_literals;
 
-const RetryPolicy::Clock::time_point t0{std::chrono::hours(1)};
+const ltf::pipeline::Clock::time_point t0{std::chrono::hours(1)};
 
-RetryPolicy::Options options() { return {100ms, 2000ms, 4, 30000ms}; }
+RetryPolicy::Options options() { return {100ms, 2000ms, 4, 30000ms, 60000ms}; }
 
 TEST(RetryPolicy, FreshPolicyMaySendAtOnce) {
   RetryPolicy policy(options());
@@ -38,6 +38,18 @@ TEST(RetryPolicy, RetryAfterIsHonouredWhenLongerThanTheBackoff) {
   RetryPolicy policy(options());
   policy.failed(t0, 5000ms);
   EXPECT_EQ(policy.next_attempt(), t0 + 5000ms);
+}
+
+TEST(RetryPolicy, RetryAfterIsCappedSoOneAnswerCannotStopDeliveryUntilShutdown) {
+  RetryPolicy policy(options());
+  policy.failed(t0, std::chrono::hours(24 * 365));  // an HTTP-date a year ahead
+  EXPECT_EQ(policy.next_attempt(), t0 + 60000ms);
+}
+
+TEST(RetryPolicy, TheDefaultRetryAfterCapIsAtMostTwoMinutes) {
+  EXPECT_LE(RetryPolicy::Options{}.retry_after_max, 120s);
+  EXPECT_EQ(RetryPolicy::Options{}.cooldown, ltf::defaults::circuit_cooldown.fallback)
+      << "one default for the circuit's cooldown";
 }
 
 TEST(RetryPolicy, CircuitOpensAfterRepeatedFailuresAndASuccessClosesIt) {

@@ -1,4 +1,5 @@
 #include "ltf/sinks.hpp"
+#include "ltf/version.hpp"
 #include "support/await.hpp"
 #include "unit/net/test_tls.hpp"
 
@@ -86,7 +87,7 @@ TEST_F(HttpSinkTest, DeliveredOn2xxWithTheEventsAsOneArrayExactlyAsSent) {
   EXPECT_EQ(request.method(), http::verb::post);
   EXPECT_EQ(request.target(), "/ingest?stream=lambda");
   EXPECT_EQ(request[http::field::content_type], "application/json");
-  EXPECT_EQ(request[http::field::user_agent], "telemetry-forwarder/0.1");
+  EXPECT_EQ(request[http::field::user_agent], ltf::user_agent());
   EXPECT_EQ(request.body(), expected_body);
 
   answer = [](Request&) -> asio::awaitable<Response> { co_return respond(http::status::accepted); };
@@ -110,10 +111,20 @@ TEST_F(HttpSinkTest, ThrottlingTimeoutsAndServerErrorsAreRetriedLater) {
   EXPECT_EQ(received.size(), 5u);
 }
 
+TEST_F(HttpSinkTest, RefusedCredentialsAreRetriedLaterNeverDropped) {
+  // A token being rotated or a policy being fixed must not cost the events sent meanwhile.
+  HttpSink sink(io.get_executor(), url(), 5s);
+  for (auto status : {http::status::unauthorized, http::status::forbidden}) {
+    answer = [status](Request&) -> asio::awaitable<Response> { co_return respond(status, "no"); };
+    const auto delivery = deliver(sink);
+    EXPECT_EQ(delivery.outcome, Outcome::retry_later) << static_cast<unsigned>(status);
+    EXPECT_EQ(delivery.status, static_cast<unsigned>(status));
+  }
+}
+
 TEST_F(HttpSinkTest, OtherClientErrorsAreRejectedWithABoundedExcerpt) {
   HttpSink sink(io.get_executor(), url(), 5s);
-  for (auto status : {http::status::bad_request, http::status::unauthorized,
-                      http::status::forbidden, http::status::not_found,
+  for (auto status : {http::status::bad_request, http::status::not_found,
                       http::status::payload_too_large}) {
     answer = [status](Request&) -> asio::awaitable<Response> {
       co_return respond(status, "{\"error\":\"mapping\nconflict\"}");

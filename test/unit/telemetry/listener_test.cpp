@@ -1,5 +1,5 @@
 #include "ltf/log.hpp"
-#include "ltf/telemetry.hpp"
+#include "ltf/listener.hpp"
 #include "support/await.hpp"
 
 #include <boost/asio/io_context.hpp>
