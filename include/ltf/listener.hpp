@@ -2,6 +2,7 @@
 // The Telemetry API listener: accepts Lambda's POSTs, parses each body once, hands the events on
 // and answers at once; it never waits on a sink.
 
+#include "ltf/defaults.hpp"
 #include "ltf/net.hpp"
 #include "ltf/telemetry.hpp"
 
@@ -15,7 +16,7 @@ namespace ltf::telemetry {
 
 struct ListenerOptions {
   std::uint16_t port = 0;                  // 0: any free port (tests)
-  std::uint64_t max_body_bytes = 4 << 20;  // larger POSTs get 413 from the HTTP parser
+  std::uint64_t max_body_bytes = defaults::listener_max_body_bytes.fallback;  // larger: 413
 };
 
 struct ListenerStats {

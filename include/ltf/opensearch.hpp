@@ -189,7 +189,7 @@ std::unique_ptr<BasicAuthSource> fixed_basic_auth(aws::BasicAuth auth);
 
 struct TransportOptions {
   net::HttpUrl url;  // the cluster; its path (a proxy's prefix) goes before every API path
-  Milliseconds timeout{2000};
+  Milliseconds timeout = defaults::sink_timeout.fallback;
   std::optional<Milliseconds> connect_timeout;
   net::TlsOptions tls;
   AuthMode auth = AuthMode::none;

@@ -56,7 +56,7 @@ std::string json_array_body(std::span<const telemetry::Event> batch, std::string
 // delivery, so a plain-http setup never pays for one. With gzip, bodies go compressed
 // (Content-Encoding: gzip).
 struct HttpSinkOptions {
-  Milliseconds timeout{2000};                  // one whole request
+  Milliseconds timeout = defaults::sink_timeout.fallback;  // one whole request
   std::optional<Milliseconds> connect_timeout;  // connect + TLS handshake, within `timeout`
   std::optional<Milliseconds> handshake_timeout;  // the TLS handshake alone, within both
   Compression compression = Compression::none;

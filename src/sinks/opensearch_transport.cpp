@@ -15,7 +15,7 @@ namespace http = boost::beast::http;
 namespace {
 
 // A bulk answer for a few thousand items runs to megabytes without filter_path (Serverless).
-constexpr std::uint64_t max_response_bytes = 32 * 1024 * 1024;
+constexpr std::uint64_t max_response_bytes = defaults::opensearch_response_body_limit;
 
 class SecretBasicAuth final : public BasicAuthSource {
  public:
