@@ -26,13 +26,19 @@ enum class Compression { none, gzip };  // request bodies to the destination
 // periodically while the function runs, or chosen by the invocation rate.
 enum class FlushStrategy { automatic, end_of_invocation, periodic };
 
+// What kind of Lambda runs us. On-demand: INVOKE and SHUTDOWN, a freeze between invocations.
+// Managed Instances: SHUTDOWN only, no freeze, concurrent invocations, no runtimeDone.
+enum class LambdaKind { on_demand, managed_instances };
+
 // The extension's own log (stdout): records below this level are dropped; off silences it.
 enum class LogLevel { trace, debug, info, warning, error, off };
 
 struct Config {
   // --- Lambda
   std::string runtime_api;  // AWS_LAMBDA_RUNTIME_API: host:port of the Extensions API, no scheme
-  std::string region;       // AWS_REGION (informational; event ids use it later)
+  std::string region;       // AWS_REGION: part of event ids
+  // AWS_LAMBDA_INITIALIZATION_TYPE=lambda-managed-instances (or AWS_LAMBDA_MAX_CONCURRENCY set)
+  LambdaKind lambda_kind = LambdaKind::on_demand;
   // The function's name and version come from the registration answer (FunctionIdentity), the
   // one source of who produced the events.
 

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -69,18 +70,25 @@ class ExtensionsClient {
   std::string extension_id_;
 };
 
+// Telemetry API schema versions: the latest (required by Managed Instances, recommended by AWS for
+// every new extension, accepted by on-demand functions too) and the one before it, for a Lambda
+// that refuses the latest.
+inline constexpr std::string_view telemetry_schema_latest = "2025-01-29";
+inline constexpr std::string_view telemetry_schema_previous = "2022-12-13";
+
 struct SubscriptionRequest {
   std::vector<std::string> types;
   std::uint32_t max_items = 1000;
   std::uint32_t max_bytes = 262144;
   std::uint32_t timeout_ms = 25;
   std::uint16_t port = 0;        // our listener, reached as http://sandbox.localdomain:PORT/
+  std::string schema = std::string(telemetry_schema_latest);
 };
 
 // 200: subscribed. 202: Lambda accepted but will send nothing (local emulators): not an error.
 enum class Subscribed { yes, not_supported };
 
-// Subscribes to the Telemetry API (schema 2022-12-13) on its own connection.
+// Subscribes to the Telemetry API (schema `request.schema`) on its own connection.
 boost::asio::awaitable<std::variant<Subscribed, ApiError>> subscribe_telemetry(
     boost::asio::any_io_executor executor, const std::string& runtime_api,
     const std::string& extension_id, const SubscriptionRequest& request);

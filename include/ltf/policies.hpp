@@ -60,11 +60,15 @@ class FlushPolicy {
   InvokeAction on_invoke(Clock::time_point now, std::size_t buffered);
   // The invocation's runtimeDone arrived (or its wait ended): flush_then_next or next_at_once.
   InvokeAction after_runtime_done(std::size_t buffered) const;
+  // Managed Instances have no INVOKE to flush at: a timer asks every interval instead, and gets
+  // flush_in_background or next_at_once (nothing to do).
+  InvokeAction on_tick(Clock::time_point now, std::size_t buffered);
 
   bool periodic() const { return periodic_; }
 
  private:
   void observe_rate(Clock::time_point now);
+  InvokeAction periodic_flush(Clock::time_point now, std::size_t buffered);
   // The seeds' DISPATCH_MIN_BATCH_SIZE: send only when more events than this wait.
   bool enough(std::size_t buffered) const { return buffered > options_.min_batch_size; }
 

@@ -216,6 +216,9 @@ LoadedConfig read_config(const Environment& env) {
   Config& config = loaded.config;
   read_runtime_api(reader, config);
   if (const std::string* region = reader.raw("AWS_REGION")) config.region = *region;
+  const std::string* init_type = reader.raw("AWS_LAMBDA_INITIALIZATION_TYPE");
+  if ((init_type && *init_type == "lambda-managed-instances") || reader.raw("AWS_LAMBDA_MAX_CONCURRENCY"))
+    config.lambda_kind = LambdaKind::managed_instances;
   read_subscription(reader, config);
   read_destination(reader, config);
   read_opensearch(reader, config);

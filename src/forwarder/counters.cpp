@@ -24,6 +24,7 @@ Counters collect_counters(const Stages& stages) {
   c.requests = d.requests;
   c.failed_requests = d.failed_requests;
   c.malformed_posts = l.malformed_posts + l.oversized_posts;
+  c.schema = stages.schema;
   if (d.requests > 0)
     c.sink_latency_mean_ms = static_cast<double>(d.sink_time_total.count()) / 1000.0 /
                              static_cast<double>(d.requests);
@@ -37,6 +38,7 @@ telemetry::Event counters_event(const Counters& c, std::string_view reason,
   boost::json::object record;
   record["reason"] = reason;
   record["version"] = ltf::version();
+  record["schema"] = c.schema;
   record["received"] = c.received;
   record["delivered"] = c.delivered;
   record["retried"] = c.retried;

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace ltf::forwarder {
@@ -24,6 +25,7 @@ struct Counters {
   std::uint64_t requests = 0;        // requests to the destination
   std::uint64_t failed_requests = 0;
   std::uint64_t malformed_posts = 0;  // Telemetry API POSTs refused (not JSON, too large)
+  std::string schema;  // the Telemetry API schema in use
   double sink_latency_mean_ms = 0;
   double sink_latency_max_ms = 0;
 };

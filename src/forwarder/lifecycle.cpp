@@ -9,6 +9,8 @@
 #include "ltf/log.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -78,8 +80,24 @@ pipeline::FlushPolicy::Options flush_options(const Stages& stages) {
 }
 
 void stop(Stages& stages) {
+  stages.stopping = true;
   stages.listener.stop();
   stages.dispatcher.stop();
+}
+
+// Managed Instances: no INVOKE to flush at, no freeze, invocations side by side. A timer asks the
+// flush policy every interval instead (a full batch still goes at once, by the intake policy), so
+// a line reaches the destination at most about LTF_FLUSH_INTERVAL_MS after Lambda sent it.
+asio::awaitable<void> flush_by_time(std::shared_ptr<Stages> stages, std::shared_ptr<pipeline::FlushPolicy> policy,
+                                    std::shared_ptr<CountersSchedule> counters) {
+  while (!stages->stopping) {
+    co_await sleep_until(Clock::now() + stages->config.flush_interval);
+    if (stages->stopping) break;
+    const auto now = Clock::now();
+    if (counters->due(now)) add_counters(*stages, "periodic");
+    if (policy->on_tick(now, stages->buffer.size()) == pipeline::InvokeAction::flush_in_background)
+      stages->dispatcher.request_flush();
+  }
 }
 
 }  // namespace
@@ -91,8 +109,10 @@ bool CountersSchedule::due(Clock::time_point now) {
 }
 
 asio::awaitable<ExitCode> lifecycle(std::shared_ptr<Stages> stages) {
-  pipeline::FlushPolicy policy(flush_options(*stages));
-  CountersSchedule counters(stages->config.counters_interval, Clock::now());
+  auto policy = std::make_shared<pipeline::FlushPolicy>(flush_options(*stages));
+  auto counters = std::make_shared<CountersSchedule>(stages->config.counters_interval, Clock::now());
+  if (stages->config.lambda_kind == LambdaKind::managed_instances)
+    asio::co_spawn(stages->executor, flush_by_time(stages, policy, counters), asio::detached);
   for (;;) {
     auto next = co_await stages->client->next();
     if (auto* error = std::get_if<lambda::ApiError>(&next)) {
@@ -102,7 +122,7 @@ asio::awaitable<ExitCode> lifecycle(std::shared_ptr<Stages> stages) {
     }
     auto& event = std::get<lambda::LifecycleEvent>(next);
     if (auto* invoke = std::get_if<lambda::InvokeEvent>(&event)) {
-      co_await on_invoke(*stages, policy, counters, *invoke);
+      co_await on_invoke(*stages, *policy, *counters, *invoke);
       continue;
     }
     co_await drain_at_shutdown(*stages, std::get<lambda::ShutdownEvent>(event));

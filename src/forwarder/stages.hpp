@@ -44,6 +44,8 @@ struct Stages {
   // Lambda will send this invocation's runtimeDone: subscribed to platform events, and Lambda
   // delivers telemetry (a 202 to the subscription means it will not).
   bool runtime_done_expected = false;
+  std::string schema;  // the Telemetry API schema Lambda accepted
+  bool stopping = false;  // SHUTDOWN handled: background work ends
 };
 
 }  // namespace ltf::forwarder

@@ -80,7 +80,10 @@ asio::awaitable<std::variant<std::shared_ptr<Stages>, ExitCode>> prepare(
     co_return exit_lambda_error;
   }
   auto client = std::make_unique<lambda::ExtensionsClient>(executor, config.runtime_api);
-  const std::vector<std::string> events{"INVOKE", "SHUTDOWN"};
+  // Managed Instances refuse INVOKE (403, and Init fails): there, only SHUTDOWN.
+  const bool managed = config.lambda_kind == LambdaKind::managed_instances;
+  const std::vector<std::string> events =
+      managed ? std::vector<std::string>{"SHUTDOWN"} : std::vector<std::string>{"INVOKE", "SHUTDOWN"};
   auto registered = co_await client->register_extension(name, events);
   if (auto* error = std::get_if<lambda::ApiError>(&registered)) {
     LTF_LOG(error) << "registration as '" << name << "' refused: " << error->describe();
@@ -122,6 +125,18 @@ asio::awaitable<std::optional<ExitCode>> listen_and_subscribe(std::shared_ptr<St
                                       stages->listener.port()};
   auto subscribed = co_await lambda::subscribe_telemetry(stages->executor, config.runtime_api,
                                                          stages->client->extension_id(), request);
+  // The latest schema first; a Lambda that refuses it as invalid gets the one before, once.
+  // Managed Instances accept only the latest, so there the refusal stands.
+  if (auto* error = std::get_if<lambda::ApiError>(&subscribed);
+      error && error->status == 400 && config.lambda_kind == LambdaKind::on_demand) {
+    LTF_LOG(warning) << "Telemetry API schema " << request.schema << " refused ("
+                     << error->describe() << "): subscribing with "
+                     << lambda::telemetry_schema_previous;
+    request.schema = std::string(lambda::telemetry_schema_previous);
+    subscribed = co_await lambda::subscribe_telemetry(stages->executor, config.runtime_api,
+                                                      stages->client->extension_id(), request);
+  }
+  stages->schema = request.schema;
   if (auto* error = std::get_if<lambda::ApiError>(&subscribed)) {
     stages->listener.stop();
     co_await report_init_error(*stages->client, "Extension.SubscriptionFailed",
@@ -134,9 +149,11 @@ asio::awaitable<std::optional<ExitCode>> listen_and_subscribe(std::shared_ptr<St
     LTF_LOG(warning) << "this Lambda does not deliver telemetry (Telemetry API answered 202): "
                         "nothing will be forwarded";
   else
-    stages->runtime_done_expected = platform;
-  LTF_LOG(info) << "telemetry-forwarder " << ltf::version() << " ready: listening on port "
-                << stages->listener.port() << ", subscribed to " << join(types) << ", sending to "
+    stages->runtime_done_expected = platform && config.lambda_kind == LambdaKind::on_demand;
+  LTF_LOG(info) << "telemetry-forwarder " << ltf::version() << " ready"
+                << (config.lambda_kind == LambdaKind::managed_instances ? " (Managed Instances)" : "")
+                << ": listening on port " << stages->listener.port() << ", subscribed to "
+                << join(types) << " (schema " << stages->schema << "), sending to "
                 << stages->sink->describe();
   co_return std::nullopt;
 }

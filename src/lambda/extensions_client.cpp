@@ -170,7 +170,7 @@ asio::awaitable<std::variant<Subscribed, ApiError>> subscribe_telemetry(
   json::array types;
   for (const auto& t : subscription.types) types.emplace_back(t);
   request.body() = json::serialize(json::object{
-      {"schemaVersion", "2022-12-13"},
+      {"schemaVersion", subscription.schema},
       {"types", std::move(types)},
       {"buffering",
        {{"maxItems", subscription.max_items},

@@ -22,15 +22,23 @@ InvokeAction FlushPolicy::on_invoke(Clock::time_point now, std::size_t buffered)
   if (periodic_) {
     // Busy function: no waiting. What is due goes out while the function runs, and /next is
     // called at once, so this invocation's duration owes the extension nothing.
-    if (!enough(buffered)) return InvokeAction::next_at_once;
-    if (last_flush_ && now - *last_flush_ < options_.interval) return InvokeAction::next_at_once;
-    last_flush_ = now;
-    return InvokeAction::flush_in_background;
+    return periodic_flush(now, buffered);
   }
   // The invocation's logs are all in once its runtimeDone is: waiting for it ships them now
   // instead of one invocation (or one idle hour) late.
   if (options_.runtime_done_expected) return InvokeAction::wait_for_runtime_done;
   return after_runtime_done(buffered);
+}
+
+InvokeAction FlushPolicy::on_tick(Clock::time_point now, std::size_t buffered) {
+  return periodic_flush(now, buffered);
+}
+
+InvokeAction FlushPolicy::periodic_flush(Clock::time_point now, std::size_t buffered) {
+  if (!enough(buffered)) return InvokeAction::next_at_once;
+  if (last_flush_ && now - *last_flush_ < options_.interval) return InvokeAction::next_at_once;
+  last_flush_ = now;
+  return InvokeAction::flush_in_background;
 }
 
 InvokeAction FlushPolicy::after_runtime_done(std::size_t buffered) const {

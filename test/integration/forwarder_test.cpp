@@ -58,7 +58,7 @@ TEST(Forwarder, ColdStartRegistersSubscribesAndDeliversEverything) {
   EXPECT_TRUE(ext.registered);
   EXPECT_EQ(ext.events, (std::vector<std::string>{"INVOKE", "SHUTDOWN"}));
   EXPECT_EQ(ext.subscribed_types, (std::vector<std::string>{"platform", "function", "extension"}));
-  EXPECT_EQ(ext.schema_version, "2022-12-13");
+  EXPECT_EQ(ext.schema_version, "2025-01-29") << "the latest schema by default";
   EXPECT_TRUE(ext.init_time.has_value());
   EXPECT_TRUE(ext.received_shutdown);
   EXPECT_TRUE(ext.exited_before_deadline);
@@ -323,13 +323,23 @@ TEST(Forwarder, BadConfigurationIsReportedThroughInitError) {
   EXPECT_NE(outcome.report.init_status, "success");
 }
 
+TEST(Forwarder, ALambdaThatRefusesTheLatestSchemaGetsThePreviousOneOnce) {
+  Harness h;
+  h.scenario.schema_versions = {"2022-12-13"};
+  auto outcome = h.run();
+  EXPECT_EQ(outcome.exit_code, ltf::exit_ok);
+  EXPECT_EQ(outcome.report.api_errors_of_type("ValidationError"), 1u);
+  EXPECT_EQ(forwarder_report(outcome.report).schema_version, "2022-12-13");
+  expect_nothing_lost(h, outcome.report);
+}
+
 TEST(Forwarder, SubscriptionRefusedIsReportedAsAnInitError) {
   Harness h;
-  // A Lambda that accepts only the Managed Instances schema answers our 2022-12-13 with 400.
-  h.scenario.schema_versions = {"2025-01-29"};
+  // A Lambda that accepts neither of our schemas answers each with 400.
+  h.scenario.schema_versions = {"2022-07-01"};
   auto outcome = h.run();
   EXPECT_EQ(outcome.exit_code, ltf::exit_init_failed);
-  EXPECT_EQ(outcome.report.api_errors_of_type("ValidationError"), 1u);
+  EXPECT_EQ(outcome.report.api_errors_of_type("ValidationError"), 2u) << "one fallback, no more";
   EXPECT_EQ(forwarder_report(outcome.report).error_type, "Extension.SubscriptionFailed");
   EXPECT_NE(outcome.report.init_status, "success");
 }

@@ -72,6 +72,14 @@ TEST(FlushPolicy, APeriodicFlushStartsAtMostOncePerIntervalAndNeverWaits) {
   EXPECT_EQ(policy.on_invoke(t0 + 5001ms, 1), InvokeAction::flush_in_background);
 }
 
+TEST(FlushPolicy, ManagedInstancesFlushByTimeAtEveryIntervalWithSomethingToSend) {
+  FlushPolicy policy(options());
+  EXPECT_EQ(policy.on_tick(t0, 2), InvokeAction::flush_in_background);
+  EXPECT_EQ(policy.on_tick(t0 + 500ms, 2), InvokeAction::next_at_once) << "within the interval";
+  EXPECT_EQ(policy.on_tick(t0 + 1000ms, 0), InvokeAction::next_at_once) << "nothing buffered";
+  EXPECT_EQ(policy.on_tick(t0 + 1001ms, 1), InvokeAction::flush_in_background);
+}
+
 TEST(FlushPolicy, MinBatchSizeHoldsInBothModes) {
   FlushPolicy end_of_invocation(options(3));
   EXPECT_EQ(end_of_invocation.after_runtime_done(3), InvokeAction::next_at_once)
