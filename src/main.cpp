@@ -2,6 +2,7 @@
 // ltf::Forwarder, on one io_context and one thread.
 #include "ltf/forwarder.hpp"
 #include "ltf/log.hpp"
+#include "ltf/version.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -10,6 +11,8 @@
 #include <filesystem>
 
 int main(int argc, char** argv) {
+  const auto help = ltf::forwarder_help();
+  if (auto code = ltf::print_version_or_help(argc, argv, "telemetry-forwarder", help)) return *code;
   auto environment = ltf::process_environment();
   auto level = environment.contains("LTF_LOG_LEVEL") ? environment["LTF_LOG_LEVEL"] : "info";
   // An unreadable level logs at info; the configuration check reports it to Lambda.
