@@ -66,13 +66,15 @@ done
 # the index is written here, as the OCI image spec lays it out).
 layout="$out/oci"
 umoci init --layout "$layout"
-rootless=()
-[ "$(id -u)" -ne 0 ] && rootless=(--rootless)
 for arch in "${arches[@]}"; do
-  staged="$out/stage-$arch/telemetry-forwarder"
-  mkdir -p "$(dirname "$staged")"
-  cp "build/layer/$arch/extensions/telemetry-forwarder" "$staged"
-  chmod 0755 "$staged" && touch -d "@$epoch" "$staged"
+  # The layer: exactly opt/, opt/extensions/ and the binary (mode 0755, owner 0), timestamps the
+  # commit's, in a fixed order, so the same commit gives the same layer.
+  stage="$out/stage-$arch"
+  mkdir -p "$stage/opt/extensions"
+  cp "build/layer/$arch/extensions/telemetry-forwarder" "$stage/opt/extensions/telemetry-forwarder"
+  chmod 0755 "$stage/opt" "$stage/opt/extensions" "$stage/opt/extensions/telemetry-forwarder"
+  tar --sort=name --mtime="@$epoch" --owner=0 --group=0 --numeric-owner --format=ustar \
+    -C "$stage" -cf "$stage.tar" opt
   umoci new --image "$layout:$arch"
   umoci config --image "$layout:$arch" --os linux --architecture "$(oci_arch "$arch")" \
     --created "$created" --author "lambda-telemetry-forwarder" --no-history \
@@ -80,10 +82,9 @@ for arch in "${arches[@]}"; do
     --config.label "org.opencontainers.image.version=$version" \
     --config.label "org.opencontainers.image.revision=$commit" \
     --config.label "org.opencontainers.image.licenses=Apache-2.0"
-  umoci insert "${rootless[@]}" --image "$layout:$arch" --history.created "$created" \
-    --history.created_by "scripts/release.sh: the layer binary" \
-    "$staged" /opt/extensions/telemetry-forwarder
-  rm -rf "$out/stage-$arch"
+  umoci raw add-layer --image "$layout:$arch" --history.created "$created" \
+    --history.created_by "scripts/release.sh: /opt/extensions/telemetry-forwarder" "$stage.tar"
+  rm -rf "$stage" "$stage.tar"
 done
 python3 scripts/release_oci_index.py "$layout" "$version" "$created" "${arches[@]}"
 tar --sort=name --mtime="@$epoch" --owner=0 --group=0 --numeric-owner \
