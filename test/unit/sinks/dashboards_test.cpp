@@ -90,7 +90,7 @@ json::object dead_letter_mappings(const std::string& index) {
 }
 
 // Dashboards' field type for a mapping type.
-std::string dashboards_type(std::string_view mapping_type) {
+std::string mapping_kind(std::string_view mapping_type) {
   if (mapping_type == "date") return "date";
   if (mapping_type == "keyword" || mapping_type == "text") return "string";
   if (mapping_type == "long" || mapping_type == "integer" || mapping_type == "double" ||
@@ -101,7 +101,7 @@ std::string dashboards_type(std::string_view mapping_type) {
 }
 
 // Dashboards' field type for a JSON value in a document (dynamically mapped).
-std::string dashboards_type(const json::value& value) {
+std::string value_kind(const json::value& value) {
   if (value.is_number()) return "number";
   if (value.is_string()) return "string";
   if (value.is_object()) return "object";
@@ -365,7 +365,7 @@ TEST_F(Dashboards, IndexPatternsShipWithTheFieldsOfTheDocumentsTheSinkWrites) {
       if (name.starts_with('_')) continue;  // _id, _index, _source, ...: every index has them
       const std::string type(f.at("type").as_string());
       if (const json::value* mapped = properties.if_contains(name)) {
-        EXPECT_EQ(type, dashboards_type(mapped->at("type").as_string())) << c.id << " " << name;
+        EXPECT_EQ(type, mapping_kind(mapped->at("type").as_string())) << c.id << " " << name;
         continue;
       }
       const json::value* value = nullptr;
@@ -376,7 +376,7 @@ TEST_F(Dashboards, IndexPatternsShipWithTheFieldsOfTheDocumentsTheSinkWrites) {
       const json::value* parent_mapping = properties.if_contains(parent);
       const bool flat = parent_mapping && parent_mapping->at("type") == "flat_object";
       // A flat_object's subfields are all queried as keywords, whatever the value.
-      EXPECT_EQ(type, flat ? "string" : dashboards_type(*value)) << c.id << " " << name;
+      EXPECT_EQ(type, flat ? "string" : value_kind(*value)) << c.id << " " << name;
     }
   }
 }

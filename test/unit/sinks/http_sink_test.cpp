@@ -1,4 +1,5 @@
 #include "ltf/sinks.hpp"
+#include "ltf/version.hpp"
 #include "support/await.hpp"
 #include "unit/net/test_tls.hpp"
 
@@ -86,7 +87,7 @@ TEST_F(HttpSinkTest, DeliveredOn2xxWithTheEventsAsOneArrayExactlyAsSent) {
   EXPECT_EQ(request.method(), http::verb::post);
   EXPECT_EQ(request.target(), "/ingest?stream=lambda");
   EXPECT_EQ(request[http::field::content_type], "application/json");
-  EXPECT_EQ(request[http::field::user_agent], "telemetry-forwarder/0.1");
+  EXPECT_EQ(request[http::field::user_agent], ltf::user_agent());
   EXPECT_EQ(request.body(), expected_body);
 
   answer = [](Request&) -> asio::awaitable<Response> { co_return respond(http::status::accepted); };
