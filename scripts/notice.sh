@@ -54,14 +54,28 @@ owner() {
   [ -n "$owners" ] || { echo "notice: no Debian package owns $1" >&2; exit 1; }
   package="$(tr ',' '\n' <<<"$owners" | tr -d ' ' | grep ":$debian_arch\$" | head -n 1 || true)"
   [ -n "$package" ] || package="$(tr ',' '\n' <<<"$owners" | tr -d ' ' | head -n 1)"
+  # A package installed or upgraded after the link (dpkg rewrites its file list then) may not be
+  # what the binary holds: ninja relinks by file times, and dpkg keeps the packaged, older ones.
+  local list
+  for list in "/var/lib/dpkg/info/$package.list" "/var/lib/dpkg/info/${package%:*}.list"; do
+    if [ -f "$list" ] && [ "$list" -nt "$map" ]; then
+      echo "notice: $package was installed or upgraded after $build linked telemetry-forwarder:" \
+           "link it again (rm $build/src/telemetry-forwarder; layer/build.sh $arch)" >&2
+      exit 1
+    fi
+  done
   dpkg-query -W -f='${Package}:${Architecture}\t${Version}\t${source:Package}\t${source:Version}\n' "$package"
 }
 
 debian_arch="$([ "$arch" = x86_64 ] && echo amd64 || echo arm64)"
-table="$(for f in "${files[@]}"; do printf '%s\t%s\n' "$(owner "$f")" "$(basename "$f")"; done
-  # Boost's header-only and separately compiled parts (src/boost_impl.cpp) come from its headers.
-  printf '%s\t%s\n' "$(owner /usr/include/boost/version.hpp)" "headers (Asio, Beast, JSON, URL)"
-)"
+table=""
+for f in "${files[@]}"; do
+  row="$(owner "$f")"  # (an assignment, so that a failure stops the script)
+  table+="$row"$'\t'"$(basename "$f")"$'\n'
+done
+# Boost's header-only and separately compiled parts (src/boost_impl.cpp) come from its headers.
+row="$(owner /usr/include/boost/version.hpp)"
+table+="$row"$'\t'"headers (Asio, Beast, JSON, URL)"$'\n'
 table="$(sort -u <<<"$table")"
 
 LTF_NOTICE_TABLE="$table" python3 - "$arch" "$version" "$check" "$components" <<'PY'
@@ -148,7 +162,17 @@ lines += [
   "layer/build.sh does all of this and packs the result.",
 ]
 text = "\n".join(lines) + "\n"
-if check:
+if check and arch != "x86_64":
+    # NOTICE is written from the x86_64 build; another architecture must link the same
+    # components at the same upstream versions.
+    listed = sorted(l for l in open("NOTICE").read().splitlines() if l.startswith("* "))
+    built = sorted(f"* {c['name']} {c['version']}: {c['license']}" for c in ordered)
+    if listed != built:
+        sys.exit(f"notice: the {arch} build links other components or versions than NOTICE lists:\n"
+                 + "\n".join(f"  NOTICE: {l}" for l in listed if l not in built)
+                 + "\n" + "\n".join(f"  {arch}: {l}" for l in built if l not in listed))
+    print(f"notice: the {arch} build links the components NOTICE lists, at the same versions")
+elif check:
     current = open("NOTICE").read()
     if current != text:
         import difflib

@@ -49,8 +49,18 @@ echo "release: telemetry-forwarder $version at $commit, for ${arches[*]}"
 
 oci_arch() { case "$1" in x86_64) echo amd64 ;; arm64) echo arm64 ;; esac; }
 
+# Packages first: the arm64 :arm64 libraries are Multi-Arch: same, so installing them can upgrade
+# the amd64 ones too (libssl-dev, zlib1g-dev), and every link below must see the final set.
+if [[ " ${arches[*]} " == *" arm64 "* ]]; then layer/build.sh arm64-deps; fi
+
 # The layer zips, their binaries checked for the version, NOTICE checked against the link.
 for arch in "${arches[@]}"; do
+  # ninja relinks by file times, and dpkg installs libraries with their packaged, older times:
+  # after any package change since the last link, link again.
+  map="build/layer-$arch/src/telemetry-forwarder.map"
+  if [ ! -f "$map" ] || [ -n "$(find /var/lib/dpkg/info -name '*.list' -newer "$map" -print -quit)" ]; then
+    rm -f "build/layer-$arch/src/telemetry-forwarder"
+  fi
   layer/build.sh "$arch"
   binary="build/layer/$arch/extensions/telemetry-forwarder"
   runner=()
