@@ -66,7 +66,7 @@ package() {
 
 build_x86_64() {
   scripts/setup.sh
-  apt_install zip unzip file openssl libc-ares-dev
+  apt_install zip unzip file openssl libc-ares-dev python3
   cmake --preset layer-x86_64 >/dev/null
   cmake --build --preset layer-x86_64 -j2
   package x86_64 build/layer-x86_64/src/telemetry-forwarder strip

@@ -17,7 +17,7 @@ runs="${1:-5}"
 build="${LTF_PERF_BUILD:-build/perf}"
 out="${LTF_PERF_OUT:-docs/performance.md}"
 
-scripts/setup.sh
+scripts/setup.sh python3 libbenchmark-dev
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DLTF_BUILD_TESTS=OFF \
   -DLTF_BUILD_BENCH=ON >/dev/null
 cmake --build "$build" -j2 --target telemetry-forwarder fake-lambda ltf-bench

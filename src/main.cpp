@@ -4,6 +4,7 @@
 #include "ltf/config.hpp"
 #include "ltf/forwarder.hpp"
 #include "ltf/log.hpp"
+#include "ltf/version.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -33,6 +34,8 @@ std::optional<ltf::log::Level> log_level(ltf::LogLevel level) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  const auto help = ltf::forwarder_help();
+  if (auto code = ltf::print_version_or_help(argc, argv, "telemetry-forwarder", help)) return *code;
   // Configuration: every variable read once; bad values are reported to Lambda after registering.
   auto loaded = ltf::read_config(ltf::process_environment());
   ltf::log::init(log_level(loaded.config.log_level));

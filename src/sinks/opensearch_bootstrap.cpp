@@ -259,6 +259,14 @@ asio::awaitable<OpenSearchSink::Bootstrap> OpenSearchSink::bootstrap(sinks::Deli
 }
 
 asio::awaitable<bool> OpenSearchSink::create_index(const std::string& name) {
+  // LTF_OPENSEARCH_BOOTSTRAP=false: indices are the user's to make, not even after a 404.
+  if (!options_.bootstrap) {
+    if (reported_.insert("bootstrap:off:" + name).second)
+      LTF_LOG(warning) << "OpenSearch has no index " << name
+                       << " and LTF_OPENSEARCH_BOOTSTRAP=false: it is not created, its events are "
+                          "refused (create it, or allow auto-creation for its name)";
+    co_return false;
+  }
   // Once per name: a second 404 for it means the index cannot be made by us.
   if (!indices_done_.insert(name).second) co_return false;
   ++stats_.indices_created_on_demand;

@@ -9,6 +9,7 @@
 
 #include <cctype>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <string>
@@ -32,6 +33,11 @@ constexpr std::string_view kPlatformEvents = R"([
 constexpr std::string_view kFunctionEvents = R"([
  {"time":"2024-05-01T10:00:00.220Z","type":"function","record":{"timestamp":"2024-05-01T10:00:00.220Z","level":"ERROR","requestId":"r-1","message":"payment refused"}},
  {"time":"2024-05-01T10:00:00.230Z","type":"function","record":"[ERROR]\t2024-05-01T10:00:00.230Z\tr-1\tpayment refused\n"}
+])";
+
+constexpr std::string_view kExtensionEvents = R"([
+ {"time":"2024-05-01T10:00:00.240Z","type":"extension","record":{"timestamp":"2024-05-01T10:00:00.240Z","level":"ERROR","requestId":"r-1","message":"backend unreachable"}},
+ {"time":"2024-05-01T10:00:00.250Z","type":"extension","record":"other-extension: started\n"}
 ])";
 
 // The documents the sink makes of `events`, parsed.
@@ -59,6 +65,59 @@ json::object mappings_for(const std::string& index) {
         return json::parse(opensearch::template_body(spec)).at("template").at("mappings").as_object();
   ADD_FAILURE() << "no template covers " << index;
   return {};
+}
+
+// The dead-letter documents the sink makes of `events` (refused for a mapping conflict), parsed.
+std::vector<json::object> dead_letters_of(std::string_view events) {
+  std::vector<telemetry::Event> parsed;
+  EXPECT_TRUE(telemetry::parse_batch(events, parsed).error.empty());
+  const telemetry::FunctionIdentity function{"eu-west-1", "orders", "$LATEST", "0123456789abcdef"};
+  telemetry::assign_event_ids(function, parsed);
+  const opensearch::Refusal refusal{"lambda-function", 400, "mapper_parsing_exception", "bad"};
+  std::vector<json::object> out;
+  for (const auto& event : parsed)
+    out.push_back(json::parse(opensearch::dead_letter_source(event, function, refusal,
+                                                             "2024-05-01T10:00:01.000Z"))
+                      .as_object());
+  return out;
+}
+
+json::object dead_letter_mappings(const std::string& index) {
+  return json::parse(opensearch::template_body(opensearch::dead_letter_template(index)))
+      .at("template")
+      .at("mappings")
+      .as_object();
+}
+
+// Dashboards' field type for a mapping type.
+std::string mapping_kind(std::string_view mapping_type) {
+  if (mapping_type == "date") return "date";
+  if (mapping_type == "keyword" || mapping_type == "text") return "string";
+  if (mapping_type == "long" || mapping_type == "integer" || mapping_type == "double" ||
+      mapping_type == "float")
+    return "number";
+  if (mapping_type == "object") return "object";
+  return "unknown";  // flat_object: the field itself is not a value
+}
+
+// Dashboards' field type for a JSON value in a document (dynamically mapped).
+std::string value_kind(const json::value& value) {
+  if (value.is_number()) return "number";
+  if (value.is_string()) return "string";
+  if (value.is_object()) return "object";
+  return "unknown";
+}
+
+const json::value* value_at(const json::object& document, std::string_view path) {
+  const json::object* at = &document;
+  while (true) {
+    const auto dot = path.find('.');
+    const json::value* next = at->if_contains(path.substr(0, dot));
+    if (!next || dot == std::string_view::npos) return next;
+    at = next->if_object();
+    if (!at) return nullptr;
+    path.remove_prefix(dot + 1);
+  }
 }
 
 bool has_path(const json::object& document, std::string_view path) {
@@ -141,6 +200,49 @@ class Dashboards : public ::testing::Test {
     return nullptr;
   }
 
+  // Every field a query, a column or an aggregation of a saved object names.
+  std::vector<Use> panel_uses() const {
+    std::vector<Use> uses;
+    for (const auto& o : objects_) {
+      const json::object& attributes = o.at("attributes").as_object();
+      const auto* meta = attributes.if_contains("kibanaSavedObjectMeta");
+      if (!meta || o.at("references").as_array().empty()) continue;
+      const std::string pattern(o.at("references").as_array().front().at("id").as_string());
+      const json::value source = json::parse(meta->at("searchSourceJSON").as_string());
+      for (auto& field : query_fields(source.at("query").at("query").as_string()))
+        uses.push_back({std::move(field), pattern});
+      if (const auto* columns = attributes.if_contains("columns"))
+        for (const auto& column : columns->as_array())
+          uses.push_back({std::string(column.as_string()), pattern});
+      if (const auto* vis_state = attributes.if_contains("visState")) {
+        const json::value vis = json::parse(vis_state->as_string());
+        for (const auto& agg : vis.at("aggs").as_array()) {
+          const json::object& params = agg.at("params").as_object();
+          const bool numeric = agg.at("schema") == "metric";
+          if (const auto* field = params.if_contains("field"))
+            uses.push_back({std::string(field->as_string()), pattern, numeric});
+          if (const auto* filters = params.if_contains("filters"))
+            for (const auto& filter : filters->as_array())
+              for (auto& f : query_fields(filter.at("input").at("query").as_string()))
+                uses.push_back({std::move(f), pattern});
+        }
+      }
+    }
+    return uses;
+  }
+
+  // The `fields` list an index pattern ships with, by name.
+  std::map<std::string, json::object> pattern_fields(std::string_view id) const {
+    std::map<std::string, json::object> out;
+    const json::object* pattern = find("index-pattern", id);
+    if (!pattern) return out;
+    const json::value fields =
+        json::parse(pattern->at("attributes").at("fields").as_string());
+    for (const auto& f : fields.as_array())
+      out.emplace(std::string(f.at("name").as_string()), f.as_object());
+    return out;
+  }
+
   std::vector<json::object> objects_;
 };
 
@@ -194,32 +296,7 @@ TEST_F(Dashboards, IndexPatternsMatchTheSinksDefaultIndicesAndTimeField) {
 }
 
 TEST_F(Dashboards, EveryFieldUsedIsInTheTemplateOrInTheDocumentsTheSinkWrites) {
-  std::vector<Use> uses;
-  for (const auto& o : objects_) {
-    const json::object& attributes = o.at("attributes").as_object();
-    const auto* meta = attributes.if_contains("kibanaSavedObjectMeta");
-    if (!meta || o.at("references").as_array().empty()) continue;
-    const std::string pattern(o.at("references").as_array().front().at("id").as_string());
-    const json::value source = json::parse(meta->at("searchSourceJSON").as_string());
-    for (auto& field : query_fields(source.at("query").at("query").as_string()))
-      uses.push_back({std::move(field), pattern});
-    if (const auto* columns = attributes.if_contains("columns"))
-      for (const auto& column : columns->as_array())
-        uses.push_back({std::string(column.as_string()), pattern});
-    if (const auto* vis_state = attributes.if_contains("visState")) {
-      const json::value vis = json::parse(vis_state->as_string());
-      for (const auto& agg : vis.at("aggs").as_array()) {
-        const json::object& params = agg.at("params").as_object();
-        const bool numeric = agg.at("schema") == "metric";
-        if (const auto* field = params.if_contains("field"))
-          uses.push_back({std::string(field->as_string()), pattern, numeric});
-        if (const auto* filters = params.if_contains("filters"))
-          for (const auto& filter : filters->as_array())
-            for (auto& f : query_fields(filter.at("input").at("query").as_string()))
-              uses.push_back({std::move(f), pattern});
-      }
-    }
-  }
+  const std::vector<Use> uses = panel_uses();
   ASSERT_GT(uses.size(), 10u);
 
   const opensearch::IndexPatterns defaults;
@@ -251,6 +328,68 @@ TEST_F(Dashboards, EveryFieldUsedIsInTheTemplateOrInTheDocumentsTheSinkWrites) {
                          (glob.ends_with('*') && use.field.starts_with(glob.substr(0, glob.size() - 1)));
       }
     EXPECT_TRUE(mapped_numeric) << use.field << " is aggregated as a number but not mapped as one";
+  }
+}
+
+// Imported before any data arrived, a pattern has only the fields it was saved with: each ships
+// with the fields of the documents written to its indices (dashboards/index_patterns.py writes
+// them), each typed as the template maps it, or as the documents' values map dynamically.
+TEST_F(Dashboards, IndexPatternsShipWithTheFieldsOfTheDocumentsTheSinkWrites) {
+  const opensearch::IndexPatterns defaults;
+  const std::string dlq = opensearch::SinkOptions{}.dead_letter_index;
+  struct Case {
+    std::string id;
+    std::string index;
+    json::object mappings;
+    std::vector<json::object> documents;
+  };
+  const std::vector<Case> cases{
+      {"ltf-index-pattern-lambda-platform", defaults.platform, mappings_for(defaults.platform),
+       documents_of(kPlatformEvents)},
+      {"ltf-index-pattern-lambda-function", defaults.function, mappings_for(defaults.function),
+       documents_of(kFunctionEvents)},
+      {"ltf-index-pattern-lambda-extension", defaults.extension, mappings_for(defaults.extension),
+       documents_of(kExtensionEvents)},
+      {"ltf-index-pattern-" + dlq, dlq, dead_letter_mappings(dlq), dead_letters_of(kFunctionEvents)},
+  };
+  for (const Case& c : cases) {
+    const json::object* pattern = find("index-pattern", c.id);
+    ASSERT_TRUE(pattern) << c.id;
+    EXPECT_EQ(pattern->at("attributes").at("title").as_string(), c.index + "*");
+    EXPECT_EQ(pattern->at("attributes").at("timeFieldName").as_string(), "@timestamp");
+    const auto fields = pattern_fields(c.id);
+    const json::object& properties = c.mappings.at("properties").as_object();
+    for (const auto& [name, declared] : properties)
+      EXPECT_TRUE(fields.contains(std::string(name))) << c.id << " lacks " << name;
+    for (const auto& [name, f] : fields) {
+      if (name.starts_with('_')) continue;  // _id, _index, _source, ...: every index has them
+      const std::string type(f.at("type").as_string());
+      if (const json::value* mapped = properties.if_contains(name)) {
+        EXPECT_EQ(type, mapping_kind(mapped->at("type").as_string())) << c.id << " " << name;
+        continue;
+      }
+      const json::value* value = nullptr;
+      for (const auto& doc : c.documents) value = value ? value : value_at(doc, name);
+      EXPECT_TRUE(value) << c.id << ": " << name << " is in no document the sink writes";
+      if (!value) continue;
+      const std::string parent = name.substr(0, name.find('.'));
+      const json::value* parent_mapping = properties.if_contains(parent);
+      const bool flat = parent_mapping && parent_mapping->at("type") == "flat_object";
+      // A flat_object's subfields are all queried as keywords, whatever the value.
+      EXPECT_EQ(type, flat ? "string" : value_kind(*value)) << c.id << " " << name;
+    }
+  }
+}
+
+TEST_F(Dashboards, EveryFieldAPanelUsesIsInItsIndexPatternsFields) {
+  for (const Use& use : panel_uses()) {
+    const auto fields = pattern_fields(use.index_pattern);
+    const auto it = fields.find(use.field);
+    ASSERT_NE(it, fields.end()) << use.field << " is not in " << use.index_pattern << "'s fields";
+    if (use.numeric) {
+      EXPECT_EQ(it->second.at("type"), "number") << use.field;
+      EXPECT_EQ(it->second.at("aggregatable"), true) << use.field;
+    }
   }
 }
 

@@ -133,6 +133,26 @@ TEST_F(OpenSearchSinkTest, EventsThatCannotBecomeDocumentsGoStraightToTheDeadLet
 
 TEST_F(OpenSearchSinkTest, AMissingIndexIsCreatedOnceAndItsItemsSentAgain) {
   auto opts = options();
+  opts.indices.function = "lambda-function-%Y.%m.%d";  // dated: not made by the bootstrap
+  OpenSearchSink sink(io.get_executor(), transport(), opts);
+  answer = [&](Request& r) -> asio::awaitable<Response> {
+    if (!is_bulk(r)) co_return respond(200, R"({"acknowledged":true})");
+    co_return respond(200, R"({"errors":true,"items":[{"create":{"status":404,"error":{"type":"index_not_found_exception","reason":"no such index"}}}]})");
+  };
+  const Delivery first = deliver(sink, {event(0)});
+  EXPECT_EQ(first.retry, (std::vector<std::size_t>{0}));
+  ASSERT_FALSE(received.empty());
+  EXPECT_EQ(received.back().method(), http::verb::put);  // after the bulk request
+  EXPECT_EQ(received.back().target(), "/lambda-function-2024.05.01");
+  // Still missing after it was made: not ours to fix; dead-lettered, not retried forever.
+  const Delivery second = deliver(sink, {event(0)});
+  EXPECT_TRUE(second.retry.empty());
+  EXPECT_EQ(second.refused, (std::vector<std::size_t>{0}));
+  EXPECT_EQ(sink.stats().indices_created_on_demand, 1u);
+}
+
+TEST_F(OpenSearchSinkTest, WithoutBootstrapAMissingIndexIsNotCreatedAndItsItemsAreRefused) {
+  auto opts = options();
   opts.bootstrap = false;
   opts.indices.function = "lambda-function-%Y.%m.%d";
   OpenSearchSink sink(io.get_executor(), transport(), opts);
@@ -141,15 +161,11 @@ TEST_F(OpenSearchSinkTest, AMissingIndexIsCreatedOnceAndItsItemsSentAgain) {
     co_return respond(200, R"({"errors":true,"items":[{"create":{"status":404,"error":{"type":"index_not_found_exception","reason":"no such index"}}}]})");
   };
   const Delivery first = deliver(sink, {event(0)});
-  EXPECT_EQ(first.retry, (std::vector<std::size_t>{0}));
-  ASSERT_EQ(received.size(), 2u);
-  EXPECT_EQ(received[1].method(), http::verb::put);
-  EXPECT_EQ(received[1].target(), "/lambda-function-2024.05.01");
-  // Still missing after it was made: not ours to fix; dead-lettered, not retried forever.
-  const Delivery second = deliver(sink, {event(0)});
-  EXPECT_TRUE(second.retry.empty());
-  EXPECT_EQ(second.refused, (std::vector<std::size_t>{0}));
-  EXPECT_EQ(sink.stats().indices_created_on_demand, 1u);
+  EXPECT_TRUE(first.retry.empty());
+  EXPECT_EQ(first.refused, (std::vector<std::size_t>{0}));
+  EXPECT_TRUE(std::none_of(received.begin(), received.end(),
+                           [](const Request& r) { return r.method() == http::verb::put; }));
+  EXPECT_EQ(sink.stats().indices_created_on_demand, 0u);
 }
 
 TEST_F(OpenSearchSinkTest, WithoutIdsItemsAreIndexedAndTheEventIdStaysAField) {
