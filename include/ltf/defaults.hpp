@@ -30,6 +30,8 @@ inline constexpr std::uint16_t reserved_port = 9001;  // Lambda's; a listener ma
 inline constexpr Range<std::uint32_t> telemetry_max_items{1000, 1000, 10000};
 inline constexpr Range<std::uint32_t> telemetry_max_bytes{262144, 262144, 1048576};
 inline constexpr Range<std::uint32_t> telemetry_timeout_ms{25, 25, 30000};
+// Managed Instances: Lambda's own default window (no runtimeDone to hurry for there).
+inline constexpr std::uint32_t managed_instances_telemetry_timeout_ms = 1000;
 // Lambda may send up to 2 * maxBytes plus metadata in one POST.
 inline constexpr Range<std::uint64_t> listener_max_body_bytes{4 * MiB, 2 * MiB + 64 * KiB, 64 * MiB};
 
@@ -83,6 +85,12 @@ inline constexpr milliseconds subscribe_timeout{5000};
 inline constexpr std::uint32_t http_header_limit = 16 * KiB;
 inline constexpr std::uint64_t response_body_limit = 1 * MiB;
 inline constexpr std::uint64_t opensearch_response_body_limit = 32 * MiB;
+// The wall clock moving against the monotonic one by more than this means a SnapStart restore
+// (NTP corrections are far smaller).
+inline constexpr milliseconds restore_clock_jump{10'000};
+// /event/next failing without an answer (its connection cut, as at a restore) is asked again
+// this many times before the extension gives up.
+inline constexpr int next_retries = 3;
 // Spill segments are rotated at this size.
 inline constexpr std::uint64_t spill_segment_bytes = 1 * MiB;
 

@@ -219,6 +219,8 @@ class Transport {
   void refused();
   // The cluster accepted a request: a later refusal may fetch the secret again.
   void accepted() { refetched_ = false; }
+  // A SnapStart restore: the connection is gone and a secret fetched before may be stale.
+  void restored();
   AuthMode auth() const { return options_.auth; }
   std::string describe() const;  // scheme://host:port/path, never credentials
 
@@ -264,6 +266,10 @@ class OpenSearchSink final : public sinks::Sink {
                  SinkOptions options);
   boost::asio::awaitable<sinks::Delivery> deliver(std::span<const Event> batch) override;
   std::string describe() const override;
+  void restored(const telemetry::FunctionIdentity& function) override {
+    options_.function = function;
+    transport_.restored();
+  }
   const SinkStats& stats() const { return stats_; }
   bool bootstrapped() const { return bootstrap_done_; }
 

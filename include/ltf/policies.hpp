@@ -7,6 +7,7 @@
 //   IntakePolicy  when the listener hands events over: keep them, put them on disk, or start a flush
 //   RetryPolicy   after a failure: when to try the destination again (backoff, circuit, probe)
 //   DrainPolicy   at SHUTDOWN: flush again, pause, or stop
+//   RestoreWatch  whether this environment was just restored from a SnapStart snapshot
 
 #include "ltf/config.hpp"
 #include "ltf/defaults.hpp"
@@ -16,6 +17,7 @@
 #include <cstdint>
 #include <deque>
 #include <optional>
+#include <string_view>
 
 namespace ltf::pipeline {
 
@@ -167,6 +169,30 @@ class DrainPolicy {
   Clock::time_point limit_;
   milliseconds pause_ = defaults::drain_retry_first;
   bool pause_due_ = false;
+};
+
+// ---------------------------------------------------------------------------------------------
+// RestoreWatch: SnapStart restores one snapshot into many environments. A restore shows as its
+// events (platform.restoreStart, restoreRuntimeDone, restoreReport) or as the wall clock jumping
+// against the monotonic one (the snapshot's clocks resume where they were), whichever is seen
+// first. An environment is restored once: the watch fires once.
+
+class RestoreWatch {
+ public:
+  using WallClock = std::chrono::system_clock;
+  RestoreWatch(WallClock::time_point wall, Clock::time_point monotonic)
+      : offset_(wall.time_since_epoch() - std::chrono::duration_cast<WallClock::duration>(
+                                               monotonic.time_since_epoch())) {}
+
+  // An event of this type arrived: true when it shows the restore, the first time.
+  bool on_event(std::string_view type);
+  // The clocks now: true when the wall clock has jumped by more than the bound, the first time.
+  bool on_clocks(WallClock::time_point wall, Clock::time_point monotonic);
+  bool restored() const { return fired_; }
+
+ private:
+  WallClock::duration offset_;  // wall minus monotonic, as first seen
+  bool fired_ = false;
 };
 
 }  // namespace ltf::pipeline

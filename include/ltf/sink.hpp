@@ -49,6 +49,9 @@ class Sink {
   // sends one batch at a time), so a sink may own a single connection.
   virtual boost::asio::awaitable<Delivery> deliver(std::span<const telemetry::Event> batch) = 0;
   virtual std::string describe() const = 0;  // for logs: never includes credentials
+  // A SnapStart restore: connections made before the snapshot are gone, credentials fetched
+  // then may be stale, and events now carry `function`'s new sandbox id.
+  virtual void restored(const telemetry::FunctionIdentity& function) = 0;
 };
 
 }  // namespace ltf::sinks

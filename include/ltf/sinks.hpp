@@ -72,6 +72,7 @@ class HttpSink final : public Sink {
   HttpSink(boost::asio::any_io_executor executor, net::HttpUrl url, HttpSinkOptions options);
   boost::asio::awaitable<Delivery> deliver(std::span<const telemetry::Event> batch) override;
   std::string describe() const override;
+  void restored(const telemetry::FunctionIdentity& function) override;
 
  private:
   net::HttpClient& client();
@@ -90,6 +91,7 @@ class DiscardSink final : public Sink {
   std::string describe() const override {
     return "nowhere (neither DISPATCH_POST_URI nor URL is set)";
   }
+  void restored(const telemetry::FunctionIdentity&) override {}
 };
 
 // The sink the configuration asks for, for the function that produces the events (from the

@@ -70,6 +70,9 @@ struct FunctionIdentity {
   // This sandbox (pipeline::sandbox_id): sent with each event so that a backend can tell apart the
   // sequence numbers of concurrent sandboxes. Not part of event ids.
   std::string sandbox{};
+  // After a SnapStart restore: every environment restored from one snapshot starts with the same
+  // memory, so the sandbox id chosen afresh then joins the event id, and clones never share one.
+  bool restored = false;
 };
 
 // The deterministic event id: the first 32 hex digits of SHA-256 over region, function name and

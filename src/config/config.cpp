@@ -219,6 +219,10 @@ LoadedConfig read_config(const Environment& env) {
   const std::string* init_type = reader.raw("AWS_LAMBDA_INITIALIZATION_TYPE");
   if ((init_type && *init_type == "lambda-managed-instances") || reader.raw("AWS_LAMBDA_MAX_CONCURRENCY"))
     config.lambda_kind = LambdaKind::managed_instances;
+  // Managed Instances send no runtimeDone to wait for, so a short batching window buys nothing
+  // there but more POSTs: Lambda's own default, unless set.
+  if (config.lambda_kind == LambdaKind::managed_instances && !reader.raw("LTF_TELEMETRY_TIMEOUT_MS"))
+    config.telemetry_timeout_ms = defaults::managed_instances_telemetry_timeout_ms;
   read_subscription(reader, config);
   read_destination(reader, config);
   read_opensearch(reader, config);

@@ -6,14 +6,17 @@ namespace ltf::forwarder {
 Intake::Intake(const telemetry::FunctionIdentity& function, pipeline::SandboxSequence& sequence,
                InvocationTracker& tracker, pipeline::Buffer& buffer,
                pipeline::Dispatcher& dispatcher, const pipeline::SpillStore* spill,
-               pipeline::IntakePolicy policy)
+               pipeline::IntakePolicy policy, pipeline::RestoreWatch& restore,
+               std::function<void()> on_restore)
     : function_(function),
       sequence_(sequence),
       tracker_(tracker),
       buffer_(buffer),
       dispatcher_(dispatcher),
       spill_(spill),
-      policy_(policy) {}
+      policy_(policy),
+      restore_(restore),
+      on_restore_(std::move(on_restore)) {}
 
 void Intake::stamp_and_buffer(std::vector<telemetry::Event>&& events) {
   sequence_.stamp(events);
@@ -23,6 +26,9 @@ void Intake::stamp_and_buffer(std::vector<telemetry::Event>&& events) {
 
 void Intake::accept(std::vector<telemetry::Event>&& events) {
   received_ += events.size();
+  // The restore's own events already belong to the new environment: renew before numbering.
+  for (const auto& event : events)
+    if (restore_.on_event(event.type)) on_restore_();
   tracker_.observe(events);
   stamp_and_buffer(std::move(events));
   const pipeline::IntakePolicy::State state{dispatcher_.retry_policy().failing(), spill_ != nullptr,

@@ -13,6 +13,7 @@
 #include "ltf/telemetry.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 namespace ltf::forwarder {
@@ -21,7 +22,8 @@ class Intake {
  public:
   Intake(const telemetry::FunctionIdentity& function, pipeline::SandboxSequence& sequence,
          InvocationTracker& tracker, pipeline::Buffer& buffer, pipeline::Dispatcher& dispatcher,
-         const pipeline::SpillStore* spill, pipeline::IntakePolicy policy);
+         const pipeline::SpillStore* spill, pipeline::IntakePolicy policy,
+         pipeline::RestoreWatch& restore, std::function<void()> on_restore);
 
   // The events of one accepted POST.
   void accept(std::vector<telemetry::Event>&& events);
@@ -40,6 +42,8 @@ class Intake {
   pipeline::Dispatcher& dispatcher_;
   const pipeline::SpillStore* spill_;
   pipeline::IntakePolicy policy_;
+  pipeline::RestoreWatch& restore_;
+  std::function<void()> on_restore_;  // a SnapStart restore shows: a new identity first
   std::uint64_t received_ = 0;
 };
 

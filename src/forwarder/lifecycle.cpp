@@ -5,6 +5,7 @@
 #include "counters.hpp"
 #include "stages.hpp"
 
+#include "ltf/defaults.hpp"
 #include "ltf/forwarder.hpp"
 #include "ltf/log.hpp"
 
@@ -50,6 +51,8 @@ asio::awaitable<void> on_invoke(Stages& stages, pipeline::FlushPolicy& policy,
                                 CountersSchedule& counters, const lambda::InvokeEvent& invoke) {
   stages.tracker.invoked(invoke.request_id);
   const auto now = Clock::now();
+  // A restore without its events yet (or without platform events subscribed) shows in the clocks.
+  if (stages.restore_watch.on_clocks(std::chrono::system_clock::now(), now)) renew_after_restore(stages);
   if (counters.due(now)) add_counters(stages, "periodic");
   const auto limit = monotonic_deadline(invoke.deadline_ms, stages.config.deadline_margin);
   auto action = policy.on_invoke(now, stages.buffer.size());
@@ -113,13 +116,23 @@ asio::awaitable<ExitCode> lifecycle(std::shared_ptr<Stages> stages) {
   auto counters = std::make_shared<CountersSchedule>(stages->config.counters_interval, Clock::now());
   if (stages->config.lambda_kind == LambdaKind::managed_instances)
     asio::co_spawn(stages->executor, flush_by_time(stages, policy, counters), asio::detached);
+  int unanswered = 0;
   for (;;) {
     auto next = co_await stages->client->next();
+    if (auto* error = std::get_if<lambda::ApiError>(&next);
+        error && error->status == 0 && ++unanswered <= defaults::next_retries) {
+      // No answer at all: the long-poll's connection was cut (a SnapStart restore does that).
+      // Lambda still has our registration: ask again on a new connection.
+      LTF_LOG(warning) << "Extensions API /event/next went unanswered (" << error->describe()
+                       << "): asking again";
+      continue;
+    }
     if (auto* error = std::get_if<lambda::ApiError>(&next)) {
       LTF_LOG(error) << "Extensions API /event/next failed: " << error->describe();
       stop(*stages);
       co_return exit_lambda_error;
     }
+    unanswered = 0;
     auto& event = std::get<lambda::LifecycleEvent>(next);
     if (auto* invoke = std::get_if<lambda::InvokeEvent>(&event)) {
       co_await on_invoke(*stages, *policy, *counters, *invoke);

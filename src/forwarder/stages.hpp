@@ -21,6 +21,11 @@
 
 namespace ltf::forwarder {
 
+struct Stages;
+// A SnapStart restore: a new sandbox id and sequence origin, so that environments restored from
+// one snapshot never share event ids; the sink's connections and credentials dropped (restore.cpp).
+void renew_after_restore(Stages& stages);
+
 struct Stages {
   Stages(boost::asio::any_io_executor executor, Config config,
          std::unique_ptr<lambda::ExtensionsClient> client,
@@ -32,13 +37,15 @@ struct Stages {
   boost::asio::any_io_executor executor;
   const Config config;
   std::unique_ptr<lambda::ExtensionsClient> client;  // registered
-  const telemetry::FunctionIdentity function;  // the one source of who produced the events
+  telemetry::FunctionIdentity function;  // the one source of who produced the events (renewed
+                                         // after a SnapStart restore: restore.cpp)
   std::unique_ptr<pipeline::SpillStore> spill;  // null when spilling is off or impossible
   pipeline::Buffer buffer;
   std::unique_ptr<sinks::Sink> sink;
   pipeline::Dispatcher dispatcher;
   InvocationTracker tracker;
   pipeline::SandboxSequence sequence;
+  pipeline::RestoreWatch restore_watch;
   Intake intake;
   telemetry::Listener listener;
   // Lambda will send this invocation's runtimeDone: subscribed to platform events, and Lambda

@@ -31,8 +31,10 @@ Stages::Stages(asio::any_io_executor ex, Config c,
                                                 config.circuit_failures, config.circuit_cooldown,
                                                 config.retry_after_max}),
       tracker(ex),
+      restore_watch(std::chrono::system_clock::now(), pipeline::Clock::now()),
       intake(function, sequence, tracker, buffer, dispatcher, spill.get(),
-             pipeline::IntakePolicy(config.dispatch_max_batch_bytes, config.buffer_max_bytes)),
+             pipeline::IntakePolicy(config.dispatch_max_batch_bytes, config.buffer_max_bytes),
+             restore_watch, [this] { renew_after_restore(*this); }),
       listener(ex, telemetry::ListenerOptions{config.listener_port, config.listener_max_body_bytes},
                [this](std::vector<telemetry::Event>&& events) { intake.accept(std::move(events)); }) {
   if (spill) buffer.attach_spill(spill.get());

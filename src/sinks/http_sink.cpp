@@ -46,6 +46,11 @@ HttpSink::HttpSink(asio::any_io_executor executor, net::HttpUrl url, HttpSinkOpt
                         "change what is sent";
 }
 
+void HttpSink::restored(const telemetry::FunctionIdentity& function) {
+  client_.reset();  // its connection died with the snapshot; the next delivery opens a new one
+  options_.sandbox = function.sandbox;
+}
+
 net::HttpClient& HttpSink::client() {
   if (client_) return *client_;
   std::shared_ptr<asio::ssl::context> tls;

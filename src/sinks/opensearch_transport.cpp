@@ -161,6 +161,12 @@ void Transport::refused() {
   refetched_ = true;
 }
 
+void Transport::restored() {
+  client_.reset();
+  refetched_ = false;
+  if (options_.auth == AuthMode::basic && options_.basic) options_.basic->invalidate();
+}
+
 std::string Transport::describe() const {
   const auto& url = options_.url;
   const bool ipv6 = url.host.find(':') != std::string::npos;

@@ -48,8 +48,9 @@ std::string event_id(const FunctionIdentity& function, const Event& event, std::
       .line(function.function_version)
       .line(event.type)
       .line(event.time)
-      .line(event.raw)
-      .add(std::to_string(ordinal));
+      .line(event.raw);
+  if (function.restored) hash.line(function.sandbox);
+  hash.add(std::to_string(ordinal));
   const auto digest = hash.finish();
   static constexpr char hex[] = "0123456789abcdef";
   std::string id(32, '0');

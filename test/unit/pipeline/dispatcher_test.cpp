@@ -54,6 +54,7 @@ class FakeSink final : public ltf::sinks::Sink {
     co_return next;
   }
   std::string describe() const override { return "fake"; }
+  void restored(const ltf::telemetry::FunctionIdentity&) override {}
 
   void release() {
     hold = false;

@@ -74,3 +74,27 @@ TEST(DrainPolicy, StopsAtTheLimitAndNeverPausesPastIt) {
 }
 
 }  // namespace
+
+namespace {
+
+using ltf::pipeline::RestoreWatch;
+
+TEST(RestoreWatch, ARestoreEventFiresOnceForTheWholeRestore) {
+  RestoreWatch watch(std::chrono::system_clock::now(), t0);
+  EXPECT_FALSE(watch.on_event("platform.start"));
+  EXPECT_TRUE(watch.on_event("platform.restoreStart"));
+  EXPECT_FALSE(watch.on_event("platform.restoreRuntimeDone")) << "the same restore";
+  EXPECT_FALSE(watch.on_event("platform.restoreReport"));
+  EXPECT_TRUE(watch.restored());
+}
+
+TEST(RestoreWatch, TheWallClockJumpingAgainstTheMonotonicOneIsARestore) {
+  const auto wall = std::chrono::system_clock::time_point(std::chrono::hours(24 * 20000));
+  RestoreWatch watch(wall, t0);
+  EXPECT_FALSE(watch.on_clocks(wall + 5s, t0 + 5s)) << "both moved together";
+  EXPECT_FALSE(watch.on_clocks(wall + 6s, t0 + 5s)) << "an NTP step of a second";
+  EXPECT_TRUE(watch.on_clocks(wall + 3600s, t0 + 6s)) << "restored an hour after the snapshot";
+  EXPECT_FALSE(watch.on_event("platform.restoreStart")) << "already acted on";
+}
+
+}  // namespace

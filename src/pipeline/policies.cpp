@@ -1,4 +1,5 @@
-// FlushPolicy: the rate watch of the auto strategy, and the one decision per INVOKE.
+// The pipeline's policies: FlushPolicy (the rate watch of the auto strategy, one decision per
+// INVOKE or tick), IntakePolicy, DrainPolicy and RestoreWatch.
 #include "ltf/policies.hpp"
 
 namespace ltf::pipeline {
@@ -71,6 +72,20 @@ void DrainPolicy::flushed(bool drained) {
 void DrainPolicy::paused() {
   pause_due_ = false;
   pause_ = std::min(pause_ * 2, defaults::drain_retry_last);
+}
+
+bool RestoreWatch::on_event(std::string_view type) {
+  if (fired_ || !type.starts_with("platform.restore")) return false;
+  return fired_ = true;
+}
+
+bool RestoreWatch::on_clocks(WallClock::time_point wall, Clock::time_point monotonic) {
+  if (fired_) return false;
+  const auto offset = wall.time_since_epoch() -
+                      std::chrono::duration_cast<WallClock::duration>(monotonic.time_since_epoch());
+  const auto jump = offset > offset_ ? offset - offset_ : offset_ - offset;
+  if (jump <= defaults::restore_clock_jump) return false;
+  return fired_ = true;
 }
 
 }  // namespace ltf::pipeline

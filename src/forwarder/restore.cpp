@@ -1,0 +1,27 @@
+// After a SnapStart restore: what was chosen at Init and is now shared by every clone of the
+// snapshot (the sandbox id, the sequence origin) is chosen again, and what did not survive the
+// snapshot (connections, cached credentials) is dropped.
+#include "stages.hpp"
+
+#include "ltf/log.hpp"
+
+#include <filesystem>
+
+namespace ltf::forwarder {
+
+void renew_after_restore(Stages& stages) {
+  const std::filesystem::path dir(stages.config.spill_dir);
+  std::error_code ignored;
+  std::filesystem::remove(dir / "sandbox", ignored);  // the snapshot's id, shared by every clone
+  std::string problem;
+  stages.function.sandbox = pipeline::sandbox_id(dir / "sandbox", &problem);
+  stages.function.restored = true;
+  if (!problem.empty()) LTF_LOG(warning) << "the restored sandbox's id is not kept: " << problem;
+  if (auto why = stages.sequence.restart(dir / "sequence"); !why.empty())
+    LTF_LOG(warning) << "the restored sandbox's sequence is not kept: " << why;
+  stages.sink->restored(stages.function);
+  LTF_LOG(info) << "restored from a SnapStart snapshot: new sandbox id " << stages.function.sandbox
+                << ", connections and cached credentials dropped";
+}
+
+}  // namespace ltf::forwarder
