@@ -115,9 +115,14 @@ struct BulkItem {
   std::string reason;      // error.reason, at most max_reason_bytes
 };
 inline constexpr std::size_t max_reason_bytes = 1024;
+inline constexpr std::size_t max_error_type_bytes = 128;  // error.type kept in a BulkItem
+// An error answer is read no further than this (error_summary).
+inline constexpr std::size_t max_error_body_bytes = 64 * 1024;
 
 // The items of a _bulk answer with HTTP 200, in request order. nullopt with `why` when the body is
-// not a bulk answer or has a different number of items than the request had actions.
+// not a bulk answer or has a different number of items than the request had actions. Read as a
+// stream (opensearch_answer.cpp): memory in proportion to `expected_items`, whatever the body's
+// size; error.type and reason bounded and on one line.
 std::optional<std::vector<BulkItem>> parse_bulk_response(std::string_view body,
                                                          std::size_t expected_items,
                                                          std::string* why = nullptr);

@@ -40,6 +40,17 @@ std::string now_rfc3339() {
   return text.data();
 }
 
+// Kinds of trouble (error types, dead-letter failures) are logged once each and remembered; past
+// this many, new kinds are only counted: a server naming its errors at will can grow neither the
+// set nor the log without end.
+constexpr std::size_t max_reported_kinds = 32;
+
+// True the first time `kind` is seen, while fewer than max_reported_kinds are remembered.
+bool first_report(std::set<std::string, std::less<>>& reported, std::string kind) {
+  if (reported.size() >= max_reported_kinds) return false;
+  return reported.insert(std::move(kind)).second;
+}
+
 Delivery retry_later(unsigned status, std::string detail) {
   Delivery delivery;
   delivery.outcome = Outcome::retry_later;
@@ -222,7 +233,7 @@ asio::awaitable<Delivery> OpenSearchSink::send_bulk(std::span<const Event> batch
 }
 
 void OpenSearchSink::note_refusal(const Refusal& refusal) {
-  if (!reported_.insert("refused:" + refusal.error_type).second) return;
+  if (!first_report(reported_, "refused:" + refusal.error_type)) return;
   // Never the reason itself: OpenSearch quotes a preview of the offending value in it.
   std::string what = refusal.error_type;
   if (refusal.status != 0) what += ", HTTP " + std::to_string(refusal.status);
@@ -264,7 +275,7 @@ asio::awaitable<void> OpenSearchSink::dead_letter(std::span<const Event> batch,
   // Whatever goes wrong here is counted and told once; never with the events' content.
   auto failed = [&](std::uint64_t count, const std::string& why) {
     stats_.dead_letter_failures += count;
-    if (reported_.insert("dead-letter:" + why).second)
+    if (first_report(reported_, "dead-letter:" + why))
       LTF_LOG(warning) << "the dead-letter index " << options_.dead_letter_index << " did not take "
                        << count << " refused events (" << why
                        << "): they are dropped; later failures are only counted";
