@@ -2,11 +2,10 @@
 // claiming 1 GiB, unreadable segments, a read-only directory. Nothing followed, lost or allocated.
 #include "ltf/sequence.hpp"
 #include "spill_test_support.hpp"
+#include "support/peak_rss.hpp"
 
 #include <fcntl.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 #include <fstream>
 #include <sstream>
@@ -144,22 +143,15 @@ TEST_F(SpillTrustTest, TheDirectoryIsMade0700WhoeverComesFirst) {
   EXPECT_EQ(mode(root_ / "other"), fs::perms::owner_all);
 }
 
-// The peak RSS of a child process that opens a store on `dir` and drains it, above what it
-// inherited; the child's exit status is the number of corrupt records it found.
-std::pair<long, int> peak_growth_while_draining(const fs::path& dir) {
-  rusage before{};
-  ::getrusage(RUSAGE_SELF, &before);
-  const pid_t child = ::fork();
-  if (child == 0) {
+// The growth of the peak RSS of a child that opens a store on `dir` and drains it, and the number
+// of corrupt records it found.
+ltf::test::PeakGrowth peak_growth_while_draining(const fs::path& dir) {
+  return ltf::test::peak_rss_growth_in_child([&] {
     SpillStore store(dir, 2ull << 30);
-    if (store.open()) ::_exit(100);
+    if (store.open()) return 100;
     drain(store);
-    ::_exit(static_cast<int>(std::min<std::uint64_t>(store.stats().corrupt_records, 99)));
-  }
-  int status = 0;
-  rusage usage{};
-  ::wait4(child, &status, 0, &usage);
-  return {(usage.ru_maxrss - before.ru_maxrss) / 1024, WIFEXITED(status) ? WEXITSTATUS(status) : -1};
+    return static_cast<int>(std::min<std::uint64_t>(store.stats().corrupt_records, 99));
+  });
 }
 
 // A segment whose first record claims `length` bytes, in a sparse file large enough to hold them.
