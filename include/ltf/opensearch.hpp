@@ -263,6 +263,11 @@ struct SinkStats {
   std::uint64_t indices_created_on_demand = 0;  // after a 404 index_not_found_exception
 };
 
+// Kinds of trouble (error types, dead-letter failures) are logged once each and remembered; past
+// this many, new kinds are only counted: a server naming its errors at will can grow neither the
+// set nor the log without end.
+inline constexpr std::size_t max_reported_kinds = 32;
+
 class OpenSearchSink final : public sinks::Sink {
  public:
   OpenSearchSink(boost::asio::any_io_executor executor, TransportOptions transport,

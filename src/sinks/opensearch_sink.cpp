@@ -40,11 +40,6 @@ std::string now_rfc3339() {
   return text.data();
 }
 
-// Kinds of trouble (error types, dead-letter failures) are logged once each and remembered; past
-// this many, new kinds are only counted: a server naming its errors at will can grow neither the
-// set nor the log without end.
-constexpr std::size_t max_reported_kinds = 32;
-
 // True the first time `kind` is seen, while fewer than max_reported_kinds are remembered.
 bool first_report(std::set<std::string, std::less<>>& reported, std::string kind) {
   if (reported.size() >= max_reported_kinds) return false;

@@ -1,10 +1,14 @@
 // Hostile answers from a cluster: huge bodies cost memory in proportion to the batch, never a JSON
 // tree; server strings come back bounded and on one line.
+#include "ltf/log.hpp"
 #include "ltf/opensearch.hpp"
+#include "support/await.hpp"
 #include "support/peak_rss.hpp"
 
+#include <boost/asio/io_context.hpp>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 
 namespace {
@@ -96,6 +100,54 @@ TEST(OpenSearchAnswer, AHugeErrorBodyIsReadOnlyAsFarAsItsStart) {
   // The AWS form, and a body that is not JSON at all, bounded either way.
   EXPECT_EQ(error_summary(R"({"Message":"Request size exceeded"})"), "Request size exceeded");
   EXPECT_LE(error_summary(std::string(30'000'000, '<')).size(), 256u);
+}
+
+// Before: every distinct error.type was remembered (and logged, newlines and all) for ever.
+TEST(OpenSearchAnswer, ServerChosenErrorTypesAreLoggedAndRememberedOnlyUpToALimit) {
+  namespace asio = boost::asio;
+  namespace http = boost::beast::http;
+  asio::io_context io;
+  int answers = 0;
+  ltf::net::HttpServer server(io.get_executor(),
+                              [&](ltf::net::Request&) -> asio::awaitable<ltf::net::Response> {
+                                ltf::net::Response response{http::status::ok, 11};
+                                response.body() =
+                                    R"({"errors":true,"items":[{"create":{"status":400,"error":{"type":"kind-)" +
+                                    std::to_string(++answers) +
+                                    R"(\n[telemetry-forwarder] error forged","reason":"r"}}}]})";
+                                co_return response;
+                              });
+  ASSERT_FALSE(server.listen({asio::ip::make_address("127.0.0.1"), 0}));
+  server.start();
+  ltf::opensearch::TransportOptions transport;
+  transport.url = {"http", "127.0.0.1", std::to_string(server.port()), "/"};
+  transport.timeout = std::chrono::seconds(5);
+  ltf::opensearch::SinkOptions options;
+  options.bootstrap = false;
+  ltf::opensearch::OpenSearchSink sink(io.get_executor(), transport, options);
+  ltf::telemetry::Event event;
+  event.type = "function";
+  event.time = "2024-05-01T10:00:00.000Z";
+  event.raw = R"({"time":"2024-05-01T10:00:00.000Z","type":"function","record":"x"})";
+  event.id = "id";
+  const std::vector<ltf::telemetry::Event> batch{event};
+
+  ltf::log::init(ltf::log::Level::info);
+  testing::internal::CaptureStdout();
+  std::size_t refused = 0;
+  std::string detail;
+  for (int i = 0; i < 100; ++i) {
+    const auto delivery = ltf::test::run_until_done(io, sink.deliver(batch));
+    refused += delivery.refused.size();
+    detail = delivery.detail;
+  }
+  const std::string log = testing::internal::GetCapturedStdout();
+  EXPECT_EQ(refused, 100u) << detail;
+  ltf::log::init(std::nullopt);
+  server.stop();
+  const auto lines = static_cast<std::size_t>(std::count(log.begin(), log.end(), '\n'));
+  EXPECT_EQ(lines, ltf::opensearch::max_reported_kinds) << log.substr(0, 3000);
+  EXPECT_EQ(log.find("\n[telemetry-forwarder] error forged"), std::string::npos);
 }
 
 }  // namespace
