@@ -1,3 +1,4 @@
+// parse_batch: one Telemetry API POST body into events, kept byte for byte; what is not an event is refused alone.
 #include "ltf/telemetry.hpp"
 
 #include <gtest/gtest.h>
