@@ -6,6 +6,7 @@
 #include "support/peak_rss.hpp"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/log/core.hpp>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -143,7 +144,10 @@ TEST(OpenSearchAnswer, ServerChosenErrorTypesAreLoggedAndRememberedOnlyUpToALimi
   }
   const std::string log = testing::internal::GetCapturedStdout();
   EXPECT_EQ(refused, 100u) << detail;
-  ltf::log::init(std::nullopt);
+  // Back to Boost.Log's defaults (its own console sink), which the other tests here rely on.
+  boost::log::core::get()->remove_all_sinks();
+  boost::log::core::get()->reset_filter();
+  boost::log::core::get()->set_logging_enabled(true);
   server.stop();
   const auto lines = static_cast<std::size_t>(std::count(log.begin(), log.end(), '\n'));
   EXPECT_EQ(lines, ltf::opensearch::max_reported_kinds) << log.substr(0, 3000);
