@@ -4,7 +4,9 @@
 
 #include <boost/log/trivial.hpp>
 
+#include <cstddef>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace ltf::log {
@@ -14,8 +16,18 @@ using Level = boost::log::trivial::severity_level;
 // Parses "trace|debug|info|warn|warning|error|fatal|off" (case-insensitive).
 std::optional<Level> parse_level(std::string_view text);
 
+// The longest message a log line carries; the rest is cut and marked "...".
+inline constexpr std::size_t max_message_bytes = 4096;
+
+// `text` as one printable line: line breaks and other control characters (C0, DEL, and the
+// Unicode line breaks NEL, LS, PS) escaped as \n, \r, \t, \xHH or \uHHHH, so that no value
+// from outside (a server's answer, a configuration value, a URL) can end a line and forge the next
+// one; at most `limit` bytes, "..." marking a cut.
+std::string one_line(std::string_view text, std::size_t limit = max_message_bytes);
+
 // Routes Boost.Log's trivial logger to stdout as "[telemetry-forwarder] LEVEL message" and drops
-// records below `min`. `off` (nullopt) silences everything.
+// records below `min`. `off` (nullopt) silences everything. Every message goes through one_line:
+// one record, one line.
 void init(std::optional<Level> min, std::string_view program_name = "telemetry-forwarder");
 
 }  // namespace ltf::log

@@ -115,9 +115,14 @@ struct BulkItem {
   std::string reason;      // error.reason, at most max_reason_bytes
 };
 inline constexpr std::size_t max_reason_bytes = 1024;
+inline constexpr std::size_t max_error_type_bytes = 128;  // error.type kept in a BulkItem
+// An error answer is read no further than this (error_summary).
+inline constexpr std::size_t max_error_body_bytes = 64 * 1024;
 
 // The items of a _bulk answer with HTTP 200, in request order. nullopt with `why` when the body is
-// not a bulk answer or has a different number of items than the request had actions.
+// not a bulk answer or has a different number of items than the request had actions. Read as a
+// stream (opensearch_answer.cpp): memory in proportion to `expected_items`, whatever the body's
+// size; error.type and reason bounded and on one line.
 std::optional<std::vector<BulkItem>> parse_bulk_response(std::string_view body,
                                                          std::size_t expected_items,
                                                          std::string* why = nullptr);
@@ -259,6 +264,11 @@ struct SinkStats {
   std::uint64_t bootstrap_requests = 0;
   std::uint64_t indices_created_on_demand = 0;  // after a 404 index_not_found_exception
 };
+
+// Kinds of trouble (error types, dead-letter failures) are logged once each and remembered; past
+// this many, new kinds are only counted: a server naming its errors at will can grow neither the
+// set nor the log without end.
+inline constexpr std::size_t max_reported_kinds = 32;
 
 class OpenSearchSink final : public sinks::Sink {
  public:

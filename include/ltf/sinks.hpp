@@ -27,10 +27,15 @@ namespace ltf::sinks {
 // most `limit` bytes, "..." marking a cut, control characters turned into spaces (one line).
 std::string log_excerpt(std::string_view text, std::size_t limit = 256);
 
-// An HTTP Retry-After value: delay-seconds or an HTTP-date (relative to `now`). nullopt when it is
-// neither; a date in the past is zero.
+// The longest a Retry-After may hold deliveries back, in either form: a sandbox may not live long
+// enough to wait longer (LTF_RETRY_AFTER_MAX_MS when the configuration sets it).
+inline constexpr Milliseconds default_retry_after_max{120'000};
+
+// An HTTP Retry-After value: delay-seconds or an HTTP-date (relative to `now`), at most
+// `max_wait`. nullopt when it is neither; a date in the past is zero.
 std::optional<Milliseconds> parse_retry_after(std::string_view value,
-                                              std::chrono::system_clock::time_point now);
+                                              std::chrono::system_clock::time_point now,
+                                              Milliseconds max_wait = default_retry_after_max);
 
 // One request with these events, as a sink makes it.
 using SendBatch =

@@ -4,6 +4,12 @@
 // across resets of the sandbox). What a crashed or killed process spilled is found and sent first
 // by the next process in the same sandbox. A torn or corrupt record is skipped and counted, never
 // trusted. Synchronous POSIX file I/O on the one thread: appends are small and /tmp is local.
+//
+// The directory is used only when it is safe (made 0700 by us, or ours and writable by nobody
+// else) and no symlink in it is ever followed (src/pipeline/spill_directory.hpp). Trouble is
+// logged once as a warning and counted in SpillStats: corrupt records, segments that cannot be
+// opened (kept on disk, never deleted), writes that fail (a read-only or full disk: the events
+// stay in the caller's memory).
 
 #include "ltf/telemetry.hpp"
 
@@ -22,7 +28,10 @@ struct SpillStats {
   std::uint64_t spilled_events = 0;    // appended
   std::uint64_t recovered_events = 0;  // found in segments an earlier process left (counted as read)
   std::uint64_t corrupt_records = 0;   // torn or failing their checksum: skipped
-  std::uint64_t refused_events = 0;    // did not fit in max_bytes: the caller sheds them
+  std::uint64_t refused_events = 0;    // not written (no room in max_bytes, or a failed write):
+                                       // they stay with the caller
+  std::uint64_t unreadable_segments = 0;  // segments that could not be opened: left on disk
+  std::uint64_t write_failures = 0;       // failed creates or writes (read-only or full disk)
 };
 
 // Where a batch taken from disk came from, so that it can be acknowledged or given back.
@@ -44,6 +53,7 @@ class SpillStore {
 
   // Creates the directory if needed and finds segments left by an earlier process (they are read
   // first, oldest first). New appends always go to a new segment, never after a possibly torn tail.
+  // A directory that is not safe is refused: the error's message says why (SpillDirError).
   std::error_code open();
 
   // Appends events in order (every field of telemetry::Event is kept). Returns how many of them,
@@ -67,7 +77,7 @@ class SpillStore {
   const SpillStats& stats() const;
   const std::filesystem::path& directory() const;
 
-  struct State;  // defined in src/pipeline/spill_store.cpp
+  struct State;  // defined in src/pipeline/spill_state.hpp
 
  private:
   std::unique_ptr<State> state_;

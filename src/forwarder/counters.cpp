@@ -17,7 +17,13 @@ Counters collect_counters(const Stages& stages) {
   c.received = stages.intake.received();
   c.delivered = d.delivered_events;
   c.retried = d.retried_events;
-  c.spilled = stages.spill ? stages.spill->stats().spilled_events : 0;
+  if (stages.spill) {
+    const auto& s = stages.spill->stats();
+    c.spilled = s.spilled_events;
+    c.spill_corrupt_records = s.corrupt_records;
+    c.spill_unreadable_segments = s.unreadable_segments;
+    c.spill_write_failures = s.write_failures;
+  }
   c.shed = stages.buffer.stats().dropped_events;
   c.rejected = d.rejected_events;
   c.buffered = stages.buffer.size();
@@ -43,6 +49,9 @@ telemetry::Event counters_event(const Counters& c, std::string_view reason,
   record["delivered"] = c.delivered;
   record["retried"] = c.retried;
   record["spilled"] = c.spilled;
+  record["spillCorruptRecords"] = c.spill_corrupt_records;
+  record["spillUnreadableSegments"] = c.spill_unreadable_segments;
+  record["spillWriteFailures"] = c.spill_write_failures;
   record["shed"] = c.shed;
   record["rejected"] = c.rejected;
   record["lost"] = c.shed + c.rejected;

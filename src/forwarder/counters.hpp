@@ -19,6 +19,9 @@ struct Counters {
   std::uint64_t delivered = 0;       // accepted by the destination
   std::uint64_t retried = 0;         // events sent again after a failed attempt (each time)
   std::uint64_t spilled = 0;         // written to disk because memory was full
+  std::uint64_t spill_corrupt_records = 0;      // torn or failing their checksum: skipped, lost
+  std::uint64_t spill_unreadable_segments = 0;  // left on disk, not read
+  std::uint64_t spill_write_failures = 0;       // read-only or full disk
   std::uint64_t shed = 0;            // dropped because memory and disk were full: lost
   std::uint64_t rejected = 0;        // refused for good by the destination: lost
   std::uint64_t buffered = 0;        // waiting now, in memory and on disk

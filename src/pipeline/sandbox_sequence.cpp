@@ -1,4 +1,7 @@
+// The sandbox's id and event sequence, kept in files of the spill directory (trusted as it is).
 #include "ltf/sequence.hpp"
+
+#include "pipeline/spill_directory.hpp"
 
 #include <cerrno>
 #include <charconv>
@@ -17,6 +20,21 @@ namespace {
 // in place and a reader never sees a mix of an old and a new value of different lengths.
 constexpr std::size_t width = 20;
 
+// Opens `file` in its directory, which must be safe (PrivateDirectory), never through a link.
+// -1 with `problem` set when it cannot be used.
+int open_in_private_directory(const std::filesystem::path& file, int flags, std::string& problem) {
+  std::error_code ec;
+  const PrivateDirectory dir = PrivateDirectory::open(file.parent_path(), ec);
+  if (ec) {
+    problem = dir.path().empty() ? file.parent_path().string() : dir.path().string();
+    problem += ": " + ec.message();
+    return -1;
+  }
+  const int fd = dir.open_file(file.filename().string(), flags, ec);
+  if (fd < 0) problem = file.string() + ": " + ec.message();
+  return fd;
+}
+
 }  // namespace
 
 std::string sandbox_id(const std::filesystem::path& file, std::string* problem) {
@@ -24,9 +42,8 @@ std::string sandbox_id(const std::filesystem::path& file, std::string* problem) 
   auto is_id = [](std::string_view text) {
     return text.size() == digits && text.find_first_not_of("0123456789abcdef") == std::string::npos;
   };
-  std::error_code ec;
-  std::filesystem::create_directories(file.parent_path(), ec);
-  if (const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC); fd >= 0) {
+  std::string why;
+  if (const int fd = open_in_private_directory(file, O_RDONLY, why); fd >= 0) {
     char text[digits + 1] = {};
     const ssize_t got = ::read(fd, text, digits + 1);
     ::close(fd);
@@ -38,11 +55,12 @@ std::string sandbox_id(const std::filesystem::path& file, std::string* problem) 
   char text[digits + 1];
   std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(value));
   const std::string id(text, digits);
-  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0 || ::write(fd, id.data(), id.size()) != static_cast<ssize_t>(id.size())) {
-    if (problem) *problem = file.string() + ": " + std::strerror(errno);
-  }
+  why.clear();
+  const int fd = open_in_private_directory(file, O_WRONLY | O_CREAT | O_TRUNC, why);
+  if (fd >= 0 && ::write(fd, id.data(), id.size()) != static_cast<ssize_t>(id.size()))
+    why = file.string() + ": " + std::strerror(errno);
   if (fd >= 0) ::close(fd);
+  if (problem && !why.empty()) *problem = why;
   return id;
 }
 
@@ -51,10 +69,9 @@ SandboxSequence::~SandboxSequence() {
 }
 
 std::string SandboxSequence::open(const std::filesystem::path& file) {
-  std::error_code ec;
-  std::filesystem::create_directories(file.parent_path(), ec);
-  fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd_ < 0) return file.string() + ": " + std::strerror(errno);
+  std::string problem;
+  fd_ = open_in_private_directory(file, O_RDWR | O_CREAT, problem);
+  if (fd_ < 0) return problem;
   char text[width + 1] = {};
   const ssize_t got = ::pread(fd_, text, width, 0);
   if (got > 0) {

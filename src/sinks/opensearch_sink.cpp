@@ -27,6 +27,12 @@ constexpr std::string_view filtered_answer =
     "filter_path=errors,items.*.status,items.*.error.type,items.*.error.reason";
 
 
+// True the first time `kind` is seen, while fewer than max_reported_kinds are remembered.
+bool first_report(std::set<std::string, std::less<>>& reported, std::string kind) {
+  if (reported.size() >= max_reported_kinds) return false;
+  return reported.insert(std::move(kind)).second;
+}
+
 Delivery retry_later(unsigned status, std::string detail) {
   Delivery delivery;
   delivery.outcome = Outcome::retry_later;
@@ -207,7 +213,7 @@ asio::awaitable<Delivery> OpenSearchSink::send_bulk(std::span<const Event> batch
 }
 
 void OpenSearchSink::note_refusal(const Refusal& refusal) {
-  if (!reported_.insert("refused:" + refusal.error_type).second) return;
+  if (!first_report(reported_, "refused:" + refusal.error_type)) return;
   // Never the reason itself: OpenSearch quotes a preview of the offending value in it.
   std::string what = refusal.error_type;
   if (refusal.status != 0) what += ", HTTP " + std::to_string(refusal.status);
@@ -249,7 +255,7 @@ asio::awaitable<void> OpenSearchSink::dead_letter(std::span<const Event> batch,
   // Whatever goes wrong here is counted and told once; never with the events' content.
   auto failed = [&](std::uint64_t count, const std::string& why) {
     stats_.dead_letter_failures += count;
-    if (reported_.insert("dead-letter:" + why).second)
+    if (first_report(reported_, "dead-letter:" + why))
       LTF_LOG(warning) << "the dead-letter index " << options_.dead_letter_index << " did not take "
                        << count << " refused events (" << why
                        << "): they are dropped; later failures are only counted";

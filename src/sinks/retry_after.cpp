@@ -1,3 +1,4 @@
+// The HTTP Retry-After header as a bounded wait: delay-seconds or an HTTP-date, capped by one limit.
 #include "ltf/sinks.hpp"
 
 #include <charconv>
@@ -5,23 +6,64 @@
 
 namespace ltf::sinks {
 
+namespace {
+
+// The three HTTP-date forms recipients must accept (RFC 9110 §5.6.7): IMF-fixdate, the one senders
+// must use, then the obsolete RFC 850 and asctime forms.
+constexpr const char* date_formats[] = {
+    "%a, %d %b %Y %H:%M:%S GMT",
+    "%A, %d-%b-%y %H:%M:%S GMT",
+    "%a %b %e %H:%M:%S %Y",
+};
+
+// Seconds since the epoch of a broken-down UTC time, in 64-bit seconds throughout: neither
+// timegm's time_t nor system_clock's nanoseconds (which end in 2262) may be trusted with a year a
+// peer chose. nullopt when the date does not exist.
+std::optional<std::chrono::seconds> epoch_seconds(const std::tm& tm) {
+  using namespace std::chrono;
+  const long long y = static_cast<long long>(tm.tm_year) + 1900;
+  if (y < static_cast<int>(year::min()) || y > static_cast<int>(year::max())) return std::nullopt;
+  const year_month_day date{year{static_cast<int>(y)}, month{static_cast<unsigned>(tm.tm_mon + 1)},
+                            day{static_cast<unsigned>(tm.tm_mday)}};
+  if (!date.ok()) return std::nullopt;
+  return duration_cast<seconds>(sys_days{date}.time_since_epoch()) + hours{tm.tm_hour} +
+         minutes{tm.tm_min} + seconds{tm.tm_sec};
+}
+
+}  // namespace
+
 std::optional<Milliseconds> parse_retry_after(std::string_view value,
-                                              std::chrono::system_clock::time_point now) {
+                                              std::chrono::system_clock::time_point now,
+                                              Milliseconds max_wait) {
+  using std::chrono::seconds;
+  max_wait = std::max(max_wait, Milliseconds(0));
+  const auto capped = [max_wait](seconds wait) -> Milliseconds {
+    // Compared in seconds, so that no conversion of a huge wait to milliseconds can overflow.
+    if (wait <= seconds(0)) return Milliseconds(0);
+    if (wait >= std::chrono::ceil<seconds>(max_wait)) return max_wait;
+    return std::min<Milliseconds>(wait, max_wait);
+  };
   while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
   while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
   if (value.empty()) return std::nullopt;
-  std::uint64_t seconds = 0;
-  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
-  if (ec == std::errc{} && end == value.data() + value.size())
-    return Milliseconds(std::min<std::uint64_t>(seconds, 24 * 3600) * 1000);
-  // IMF-fixdate, the form RFC 9110 requires senders to use: "Sun, 06 Nov 1994 08:49:37 GMT".
-  std::tm tm{};
+
+  std::uint64_t count = 0;
+  const char* const last = value.data() + value.size();
+  const auto [end, ec] = std::from_chars(value.data(), last, count);
+  if (end == last && ec == std::errc::result_out_of_range) return max_wait;  // digits past 2^64
+  if (end == last && ec == std::errc{})
+    return capped(seconds(static_cast<seconds::rep>(std::min<std::uint64_t>(count, INT64_MAX))));
+
   const std::string text(value);
-  const char* parsed = strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  if (!parsed || *parsed != '\0') return std::nullopt;
-  const auto when = std::chrono::system_clock::from_time_t(timegm(&tm));
-  if (when <= now) return Milliseconds(0);
-  return std::chrono::duration_cast<Milliseconds>(when - now);
+  for (const char* format : date_formats) {
+    std::tm tm{};
+    const char* parsed = strptime(text.c_str(), format, &tm);
+    if (!parsed || *parsed != '\0') continue;
+    const auto when = epoch_seconds(tm);
+    if (!when) return std::nullopt;
+    return capped(*when - std::chrono::floor<seconds>(now.time_since_epoch()));
+  }
+  return std::nullopt;
 }
 
 }  // namespace ltf::sinks

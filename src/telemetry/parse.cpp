@@ -1,12 +1,16 @@
+// Telemetry API batches: one POST body into events, each kept byte for byte as Lambda sent it.
 #include "ltf/telemetry.hpp"
 
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
+#include <boost/json/error.hpp>
+
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <optional>
 
 namespace ltf::telemetry {
 
@@ -16,28 +20,43 @@ namespace {
 
 bool is_json_whitespace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
-// The source text of each element of a JSON array, in order, without surrounding whitespace.
+// How deep an event may nest (its own levels, the batch's array not counted). Function logs in
+// JSON format carry whatever the function logged; Boost.JSON's default of 32 levels would refuse
+// many. Deeper than this, the event alone is refused (see parse_batch).
+constexpr std::size_t max_event_depth = 1023;
+
+// The source text of each element of a JSON array, in order, without surrounding whitespace;
+// nullopt when `array` is not framed as one array (its elements' own syntax is not checked here).
 //
 // Why by hand: Boost.JSON's DOM keeps no source offsets, its basic_parser reports values but not
 // where they start or end, and serialising a parsed value again does not give back the bytes Lambda
 // sent (2598.0 becomes 2.598E3, escapes are normalised). So the boundaries are found here, and
-// only here, with the least a scanner needs: it steps over strings and counts nesting. It is only
-// ever run on text that json::parse has already accepted as one array, so it needs to recognise
-// nothing else and check nothing: every string it enters is closed, every bracket is matched.
-std::vector<std::string_view> element_texts(std::string_view array) {
+// only here, with the least a scanner needs: it steps over strings and counts nesting. Each
+// element it finds is then parsed on its own, or was part of a body the parser accepted whole.
+std::optional<std::vector<std::string_view>> element_texts(std::string_view array) {
   std::vector<std::string_view> out;
-  std::size_t depth = 0;
+  std::size_t i = 0;
+  while (i < array.size() && is_json_whitespace(array[i])) ++i;
+  if (i == array.size() || array[i] != '[') return std::nullopt;
+  std::size_t depth = 1;
   std::size_t start = std::string_view::npos;  // where the current element began
+  bool after_comma = false;
   auto close_element = [&](std::size_t end) {
-    if (start == std::string_view::npos) return;  // "[]"
     while (end > start && is_json_whitespace(array[end - 1])) --end;
     out.push_back(array.substr(start, end - start));
     start = std::string_view::npos;
   };
-  for (std::size_t i = 0; i < array.size(); ++i) {
+  for (++i; i < array.size() && depth > 0; ++i) {
     const char c = array[i];
-    if (depth == 1 && start == std::string_view::npos && !is_json_whitespace(c) && c != ']')
+    if (depth == 1 && start == std::string_view::npos) {
+      if (is_json_whitespace(c)) continue;
+      if (c == ',' || (c == ']' && after_comma)) return std::nullopt;  // an element is missing
+      if (c == ']') {  // "[]"
+        depth = 0;
+        continue;
+      }
       start = i;
+    }
     switch (c) {
       case '"': {
         // Jump to the closing quote: the first quote after this one that is not escaped, i.e.
@@ -46,6 +65,7 @@ std::vector<std::string_view> element_texts(std::string_view array) {
         std::size_t backslashes = 0;
         do {
           i = array.find('"', i + 1);
+          if (i == std::string_view::npos) return std::nullopt;
           backslashes = 0;
           while (array[i - 1 - backslashes] == '\\') ++backslashes;
         } while (backslashes % 2 == 1);
@@ -55,14 +75,21 @@ std::vector<std::string_view> element_texts(std::string_view array) {
       case '{': ++depth; break;
       case ']':
       case '}':
+        if (depth == 1 && c == '}') return std::nullopt;
         if (--depth == 0) close_element(i);
         break;
       case ',':
-        if (depth == 1) close_element(i);
+        if (depth == 1) {
+          close_element(i);
+          after_comma = true;
+        }
         break;
       default: break;
     }
   }
+  if (depth != 0) return std::nullopt;
+  for (; i < array.size(); ++i)
+    if (!is_json_whitespace(array[i])) return std::nullopt;
   return out;
 }
 
@@ -117,13 +144,72 @@ Priority priority(Event& event) {
   if ((category == Category::function || category == Category::extension) &&
       event.raw.find("\"level\"") != std::string::npos) {
     boost::system::error_code ec;
-    document = json::parse(event.raw, ec);
+    json::parse_options options;
+    options.max_depth = max_event_depth;
+    document = json::parse(event.raw, ec, {}, options);
     if (const json::object* envelope = ec ? nullptr : document.if_object())
       if (const json::value* value = envelope->if_contains("record")) record = value->if_object();
   }
   event.rank = rank_of(event, record);
   return event.rank;
 }
+
+namespace {
+
+// Appends the event that `element` (whose source text is `text`) is; false when it is not one.
+bool take_event(const json::value& element, std::string_view text, std::vector<Event>& out) {
+  const json::object* object = element.if_object();
+  const json::string* type = object ? string_field(*object, "type") : nullptr;
+  const json::string* time = object ? string_field(*object, "time") : nullptr;
+  if (!type || !time) return false;
+  Event& event = out.emplace_back();
+  event.raw.assign(text);
+  event.type.assign(type->data(), type->size());
+  event.time.assign(time->data(), time->size());
+  const json::object* fields = nullptr;
+  if (const json::value* record = object->if_contains("record")) {
+    if ((fields = record->if_object())) {
+      if (const json::string* id = string_field(*fields, "requestId"))
+        event.request_id.assign(id->data(), id->size());
+    }
+  }
+  event.rank = rank_of(event, fields);
+  return true;
+}
+
+// The body was refused as too deep: some element nests beyond max_event_depth. Each element is
+// parsed on its own, so that the one too deep is refused alone and the others are kept. Any other
+// fault still refuses the whole body, and nothing is appended then.
+ParseOutcome parse_elements_one_by_one(std::string_view body, std::vector<Event>& out) {
+  ParseOutcome outcome;
+  const auto texts = element_texts(body);
+  if (!texts) {
+    outcome.error = "not JSON: " + json::make_error_code(json::error::too_deep).message();
+    return outcome;
+  }
+  json::parse_options options;
+  options.max_depth = max_event_depth;
+  const std::size_t kept = out.size();
+  for (const std::string_view text : *texts) {
+    std::array<unsigned char, 4096> first_block;
+    json::monotonic_resource arena(first_block.data(), first_block.size());
+    boost::system::error_code ec;
+    const json::value element = json::parse(text, ec, &arena, options);
+    if (ec == json::error::too_deep) {
+      ++outcome.rejected;
+      continue;
+    }
+    if (ec) {
+      out.resize(kept);
+      return ParseOutcome{"not JSON: " + ec.message(), 0, 0};
+    }
+    if (take_event(element, text, out)) ++outcome.accepted;
+    else ++outcome.rejected;
+  }
+  return outcome;
+}
+
+}  // namespace
 
 ParseOutcome parse_batch(std::string_view body, std::vector<Event>& out) {
   ParseOutcome outcome;
@@ -133,13 +219,11 @@ ParseOutcome parse_batch(std::string_view body, std::vector<Event>& out) {
   std::array<unsigned char, 16 * 1024> first_block;
   json::monotonic_resource arena(first_block.data(), first_block.size());
   json::parse_options options;
-  // Function logs in JSON format carry whatever the function logged; the default limit of 32
-  // levels would refuse a whole batch for one deep log record. The parser does not recurse, so a
-  // deeper limit costs nothing but its stack of states.
-  options.max_depth = 1024;
+  options.max_depth = max_event_depth + 1;  // the batch's array, then the events' own levels
 
   boost::system::error_code ec;
   const json::value document = json::parse(body, ec, &arena, options);
+  if (ec == json::error::too_deep) return parse_elements_one_by_one(body, out);
   if (ec) {
     outcome.error = "not JSON: " + ec.message();
     return outcome;
@@ -149,34 +233,16 @@ ParseOutcome parse_batch(std::string_view body, std::vector<Event>& out) {
     outcome.error = "not a JSON array";
     return outcome;
   }
-  const std::vector<std::string_view> texts = element_texts(body);
-  if (texts.size() != elements->size()) {  // cannot happen on text the parser accepted
+  const auto texts = element_texts(body);
+  if (!texts || texts->size() != elements->size()) {  // cannot happen on text the parser accepted
     outcome.error = "internal error: array elements could not be located";
     return outcome;
   }
 
   out.reserve(out.size() + elements->size());
   for (std::size_t i = 0; i < elements->size(); ++i) {
-    const json::object* object = (*elements)[i].if_object();
-    const json::string* type = object ? string_field(*object, "type") : nullptr;
-    const json::string* time = object ? string_field(*object, "time") : nullptr;
-    if (!type || !time) {
-      ++outcome.rejected;
-      continue;
-    }
-    Event& event = out.emplace_back();
-    event.raw.assign(texts[i]);
-    event.type.assign(type->data(), type->size());
-    event.time.assign(time->data(), time->size());
-    const json::object* fields = nullptr;
-    if (const json::value* record = object->if_contains("record")) {
-      if ((fields = record->if_object())) {
-        if (const json::string* id = string_field(*fields, "requestId"))
-          event.request_id.assign(id->data(), id->size());
-      }
-    }
-    event.rank = rank_of(event, fields);
-    ++outcome.accepted;
+    if (take_event((*elements)[i], (*texts)[i], out)) ++outcome.accepted;
+    else ++outcome.rejected;
   }
   return outcome;
 }

@@ -3,6 +3,7 @@
 
 #include "ltf/pipeline.hpp"
 #include "ltf/spill_store.hpp"
+#include "spill_test_support.hpp"
 
 #include <gtest/gtest.h>
 
@@ -118,6 +119,30 @@ TEST_F(BufferSpillTest, WhenTheDiskIsFullTooTheOldestAreDroppedAndCounted) {
   const auto kept = drain(buffer);
   EXPECT_EQ(kept.size() + buffer.stats().dropped_events, 10u);
   EXPECT_EQ(kept.back(), 10u);  // the newest survive
+}
+
+// Before: the refused events were handled the same, but nobody was told the disk was unusable.
+TEST_F(BufferSpillTest, AReadOnlySpillDirectoryIsReportedOnceAndEveryEventIsKeptOrCounted) {
+  SpillStore spill(dir, 1 << 20);
+  ASSERT_FALSE(spill.open());
+  std::filesystem::permissions(dir, std::filesystem::perms::owner_read |
+                                        std::filesystem::perms::owner_exec);
+  Buffer buffer(4 * line(10).footprint());  // the largest of the ten
+  buffer.attach_spill(&spill);
+  std::string log;
+  {
+    const spill_test::PermissionsApply as_a_user;
+    log = spill_test::logged_by([&] {
+      for (std::uint64_t n = 1; n <= 10; ++n) buffer.push(lines(n, n + 1));
+    });
+  }
+  std::filesystem::permissions(dir, std::filesystem::perms::owner_all);
+  EXPECT_EQ(spill_test::lines(log), 1u) << log;
+  EXPECT_NE(log.find("cannot write to the spill directory"), std::string::npos) << log;
+  EXPECT_GT(spill.stats().write_failures, 0u);
+  EXPECT_EQ(buffer.size(), 4u) << "the budget's worth stays in memory";
+  EXPECT_EQ(buffer.size() + buffer.stats().dropped_events, 10u) << "the rest is counted";
+  EXPECT_EQ(drain(buffer), range(7, 11));  // the newest survive
 }
 
 }  // namespace

@@ -1,3 +1,4 @@
+// parse_batch: one Telemetry API POST body into events, kept byte for byte; what is not an event is refused alone.
 #include "ltf/telemetry.hpp"
 
 #include <gtest/gtest.h>
@@ -197,6 +198,51 @@ TEST(ParseBatch, DeeplyNestedRecordsDoNotRefuseTheBatch) {
   ASSERT_TRUE(outcome.error.empty()) << outcome.error;
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].raw, event);
+}
+
+std::string nested(std::size_t levels) {
+  std::string deep = R"({"time":"t","type":"function","record":)";
+  for (std::size_t i = 0; i < levels; ++i) deep += "[";
+  deep += "1";
+  for (std::size_t i = 0; i < levels; ++i) deep += "]";
+  return deep + "}";
+}
+
+// Before: the whole POST was refused (400) and all three events were lost.
+TEST(ParseBatch, OneEventTooDeepIsRefusedAloneAndTheOthersAreKept) {
+  const std::string deep = nested(10'000);
+  const std::string body = array_of({start_event, deep, report_event}, " ,\n ");
+  std::vector<Event> events(1);  // what was there before stays
+  const auto outcome = parse_batch(body, events);
+  ASSERT_TRUE(outcome.error.empty()) << outcome.error;
+  EXPECT_EQ(outcome.accepted, 2u);
+  EXPECT_EQ(outcome.rejected, 1u);
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[1].raw, start_event);
+  EXPECT_EQ(events[2].raw, report_event);
+  EXPECT_EQ(events[2].type, "platform.report");
+}
+
+TEST(ParseBatch, AnEventAsDeepAsTheLimitAllowsIsKeptEitherWay) {
+  std::vector<Event> events;
+  const auto alone = parse_batch(array_of({nested(1000)}), events);
+  EXPECT_EQ(alone.accepted, 1u);
+  const auto beside_a_deep_one = parse_batch(array_of({nested(1000), nested(5000)}), events);
+  EXPECT_EQ(beside_a_deep_one.accepted, 1u);
+  EXPECT_EQ(beside_a_deep_one.rejected, 1u);
+}
+
+TEST(ParseBatch, ADeepEventDoesNotExcuseABodyThatIsNotJson) {
+  const std::string deep = nested(5000);
+  for (const std::string& body :
+       {array_of({start_event, deep, "{\"type\":}"}), array_of({deep, start_event}) + " x",
+        array_of({deep, ""}), "[" + deep, "[" + deep + ",]", "{\"a\":" + deep + "}",
+        "[" + std::string(5000, '[') + "\"unterminated]"}) {
+    std::vector<Event> events;
+    const auto outcome = parse_batch(body, events);
+    EXPECT_FALSE(outcome.error.empty()) << body.substr(0, 80);
+    EXPECT_TRUE(events.empty());
+  }
 }
 
 TEST(ParseBatch, ALargeBatchKeepsEveryElementInOrder) {
