@@ -164,7 +164,9 @@ struct Exchange {
 };
 
 // Owns one connection to host:port, kept alive across requests. A host name is looked up through
-// the resolver (ClientLimits::resolver), within the connect deadline. A connection the peer closed while
+// the resolver (ClientLimits::resolver), within the connect deadline. A connection is reused only
+// when the last answer ended cleanly: a peer that sent more than its answer, or said
+// `Connection: close`, gets a new connection next time. 1xx interim answers are skipped. A connection the peer closed while
 // it sat idle (the sandbox was frozen, the server timed it out) is detected on the next request and
 // replaced once, transparently. Single coroutine at a time: callers must not overlap send()s.
 // With a `tls` context it speaks https: SNI, and the peer's certificate checked against `host`

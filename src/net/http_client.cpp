@@ -184,15 +184,29 @@ struct Trip {
   Response response;
 };
 
+// Interim (1xx) answers read before giving up on a final one: a peer may send a few (100
+// Continue, 103 Early Hints), not an endless stream of them.
+constexpr int max_interim_answers = 8;
+
+// Writes `request` and reads its final answer, skipping 1xx interim answers (RFC 9110 §15.2).
+// 101 Switching Protocols is final but never asked for, so it fails the exchange.
 template <typename Stream>
 asio::awaitable<Trip> round_trip(Stream& stream, HttpClient::State& s, const Request& request) {
   auto [wec, written] = co_await http::async_write(stream, request, use_tuple);
   if (wec) co_return Trip{wec, closed_while_idle(wec), {}};
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(s.limits.response_body_limit);
-  auto [rec, read] = co_await http::async_read(stream, s.buffer, parser, use_tuple);
-  if (rec) co_return Trip{rec, !parser.got_some() && closed_while_idle(rec), {}};
-  co_return Trip{{}, false, parser.release()};
+  for (int interim = 0;; ++interim) {
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(s.limits.response_body_limit);
+    auto [rec, read] = co_await http::async_read(stream, s.buffer, parser, use_tuple);
+    if (rec) {
+      const bool unread = interim == 0 && !parser.got_some();
+      co_return Trip{rec, unread && closed_while_idle(rec), {}};
+    }
+    const auto status = parser.get().result_int();
+    if (status >= 200) co_return Trip{{}, false, parser.release()};
+    if (status == 101 || interim + 1 >= max_interim_answers)
+      co_return Trip{http::error::bad_status, false, {}};
+  }
 }
 
 }  // namespace
@@ -249,7 +263,10 @@ asio::awaitable<Exchange> HttpClient::send(Request request,
       if (reused && attempt == 0 && trip.may_resend) continue;
       co_return Exchange{trip.error, {}};
     }
-    if (!trip.response.keep_alive()) drop(s, true);
+    // Bytes beyond the answer are no answer to anything we asked: never read them as the next
+    // request's. Such a peer, or one closing, gets a new connection next time.
+    if (s.buffer.size() > 0) drop(s, false);
+    else if (!trip.response.keep_alive()) drop(s, true);
     else s.lowest().expires_never();
     co_return Exchange{{}, std::move(trip.response)};
   }
