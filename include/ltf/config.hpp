@@ -46,6 +46,8 @@ struct Config {
   Compression compression = Compression::none;  // LTF_COMPRESSION: none|gzip
   std::optional<std::string> ca_file;  // LTF_CA_FILE: PEM CAs trusted instead of the system's
   bool tls_verify = true;              // LTF_TLS_VERIFY: false turns certificate checks off
+  std::string dns_servers;  // LTF_DNS_SERVERS: name servers "ip[:port],..." asked instead of
+                            // /etc/resolv.conf's (/etc/hosts still first); empty: resolv.conf's
   Milliseconds retry_initial{100};    // LTF_RETRY_INITIAL_MS: first backoff after a failure
   Milliseconds retry_max{10'000};     // LTF_RETRY_MAX_MS: backoff ceiling
   std::uint32_t circuit_failures = 5;  // LTF_CIRCUIT_FAILURES: failures in a row that open the circuit

@@ -152,6 +152,12 @@ void read_transport(Reader& r, Config& c) {
       r.fail("LTF_CA_FILE", "cannot be read: '" + *file + "'");
     else c.ca_file = *file;
   }
+  if (const std::string* servers = r.raw("LTF_DNS_SERVERS"); servers && !servers->empty()) {
+    if (auto why = net::check_dns_servers(*servers))
+      r.fail("LTF_DNS_SERVERS", "must be name servers as ip[:port] separated by commas (" + *why +
+                                    "), got '" + *servers + "'");
+    else c.dns_servers = *servers;
+  }
 }
 
 // SigV4 for DISPATCH_POST_URI and the Secrets Manager client. Credentials are only checked for
