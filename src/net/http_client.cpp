@@ -1,3 +1,5 @@
+// HttpClient: one kept-alive http(s) connection to a host, names looked up through the Resolver,
+// answers framed strictly (nothing beyond an answer is ever read as the next one).
 #include "ltf/net.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -35,7 +37,7 @@ struct HttpClient::State {
   std::string host_header;
   ClientLimits limits;
   unsigned short port_number = 0;
-  std::shared_ptr<Resolver> resolver;  // the io_context's shared one unless the limits name one
+  std::shared_ptr<Resolver> resolver;  // from the limits; null: the io_context's shared one
   std::shared_ptr<asio::ssl::context> tls;  // set: https
   std::optional<beast::tcp_stream> stream;  // the connection (http)
   std::optional<TlsStream> tls_stream;      // the connection (https)
@@ -129,8 +131,15 @@ asio::awaitable<boost::system::error_code> resolve(HttpClient::State& s,
                                                    Clock::time_point deadline,
                                                    std::vector<tcp::endpoint>& out) {
   if (s.port_number == 0) co_return boost::system::error_code(asio::error::invalid_argument);
-  if (!s.resolver) s.resolver = shared_resolver(s.executor);
-  const auto resolver = s.resolver;  // held while awaiting, whatever happens to the client
+  boost::system::error_code not_numeric;
+  const auto literal = asio::ip::make_address(s.host, not_numeric);
+  if (!not_numeric) {  // no resolver needed at all (nor made: c-ares reads files to start)
+    out.emplace_back(literal, s.port_number);
+    co_return boost::system::error_code{};
+  }
+  // Asked each time (a cheap look-up), so use_resolver_options() applies to existing clients too.
+  // Held while awaiting, whatever happens to the client meanwhile.
+  const auto resolver = s.resolver ? s.resolver : shared_resolver(s.executor);
   auto found = co_await resolver->resolve(s.host, deadline);
   if (found.error) co_return found.error;
   for (const auto& address : found.addresses) out.emplace_back(address, s.port_number);

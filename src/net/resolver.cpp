@@ -123,6 +123,7 @@ struct Resolver::Impl : std::enable_shared_from_this<Impl> {
     std::uint64_t id = 0;
     bool want_read = false, want_write = false;  // what c-ares asked for
     bool reading = false, writing = false;       // what asio is waiting on
+    bool broken = false;                         // asio could not take it
   };
   // What a look-up's completion needs; owned by c-ares until its callback.
   struct Pending {
@@ -172,6 +173,8 @@ struct Resolver::Impl : std::enable_shared_from_this<Impl> {
       boost::system::error_code ec;
       it->second.descriptor.assign(fd, ec);
       it->second.id = ++self.next_watch;
+      // Not watchable (epoll refused it): c-ares' timeout ends its query instead of a busy loop.
+      it->second.broken = static_cast<bool>(ec);
     }
     it->second.want_read = readable != 0;
     it->second.want_write = writable != 0;
@@ -182,6 +185,7 @@ struct Resolver::Impl : std::enable_shared_from_this<Impl> {
     auto it = watches.find(fd);
     if (it == watches.end()) return;
     Watch& w = it->second;
+    if (w.broken) return;
     const auto wait = [&](asio::posix::descriptor_base::wait_type type, bool& waiting) {
       waiting = true;
       w.descriptor.async_wait(type, [weak = weak_from_this(), fd, id = w.id,
@@ -200,7 +204,9 @@ struct Resolver::Impl : std::enable_shared_from_this<Impl> {
     (read ? it->second.reading : it->second.writing) = false;
     if (ec == asio::error::operation_aborted || !channel) return;
     ares_process_fd(channel, read ? fd : ARES_SOCKET_BAD, read ? ARES_SOCKET_BAD : fd);
-    arm(fd);  // level-triggered: wait again while c-ares still wants this socket
+    // Level-triggered: wait again while c-ares still wants this socket; not after a failed wait,
+    // which would fail again at once.
+    if (!ec) arm(fd);
     schedule_timeout();
   }
 
