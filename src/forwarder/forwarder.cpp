@@ -5,6 +5,7 @@
 #include "ltf/lambda.hpp"
 #include "ltf/log.hpp"
 #include "ltf/pipeline.hpp"
+#include "ltf/resolver.hpp"
 #include "ltf/sequence.hpp"
 #include "ltf/sinks.hpp"
 #include "ltf/telemetry.hpp"
@@ -340,6 +341,10 @@ asio::awaitable<int> Forwarder::run() {
   }
 
   auto config = std::get<Config>(std::move(loaded));
+  // Every client on this io_context (destination, Secrets Manager) looks names up through these.
+  net::ResolverOptions dns;
+  dns.servers = config.dns_servers;
+  net::use_resolver_options(executor_, std::move(dns));
   const auto& who = std::get<lambda::Registration>(registered);
   std::string problem;
   std::string sandbox =

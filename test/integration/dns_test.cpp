@@ -25,8 +25,10 @@ constexpr auto flush_budget = 200ms;
 constexpr auto slack = 300ms;
 
 // The harness's destination becomes sink.test, which only `dns` knows; every client on the
-// harness's io_context asks `dns` (what LTF_DNS_SERVERS does in the extension).
+// harness's io_context asks `dns`: set directly, and through LTF_DNS_SERVERS, which the extension
+// applies (with the same options) once it has read its configuration.
 void send_through(Harness& h, FakeDns& dns) {
+  h.env["LTF_DNS_SERVERS"] = dns.servers();
   const auto url = h.sink.url();  // http://127.0.0.1:PORT/
   h.env["DISPATCH_POST_URI"] = "http://sink.test" + url.substr(url.find(':', 5));
   h.env["LTF_FLUSH_BUDGET_MS"] = std::to_string(flush_budget.count());
@@ -99,6 +101,31 @@ TEST(Dns, AServerThatNeverAnswersCostsNoDeadlineAndWhatWasNotSentWaitsOnDisk) {
   const auto lines = second.sink.account(both);
   EXPECT_EQ(lines.lost, 0u) << "accepted while DNS was dead, and neither sent nor kept";
   EXPECT_EQ(lines.unexpected, 0u);
+}
+
+// What the lead wires: LTF_DNS_SERVERS reaches the resolver every client of the extension uses.
+TEST(Dns, LtfDnsServersNamesTheServersTheExtensionAsks) {
+  Harness h;
+  FakeDns dns(h.io);
+  dns.set("sink.test", "127.0.0.1", 60);
+  const auto url = h.sink.url();
+  h.env["DISPATCH_POST_URI"] = "http://sink.test" + url.substr(url.find(':', 5));
+  h.env["LTF_DNS_SERVERS"] = dns.servers();
+  h.scenario.invocations = 2;
+  auto outcome = h.run();
+  EXPECT_EQ(outcome.exit_code, 0);
+  EXPECT_EQ(h.sink.account(outcome.report.function_lines).lost, 0u);
+  EXPECT_EQ(dns.a_queries("sink.test"), 1);
+}
+
+TEST(Dns, AnUnusableLtfDnsServersIsAnInitError) {
+  Harness h;
+  h.env["LTF_DNS_SERVERS"] = "dns.example.com";
+  auto outcome = h.run();
+  EXPECT_EQ(outcome.exit_code, ltf::exit_init_failed);
+  const auto* extension = outcome.report.extension(kExtensionName);
+  ASSERT_NE(extension, nullptr);
+  EXPECT_EQ(extension->error_type, "Extension.ConfigInvalid");
 }
 
 }  // namespace
