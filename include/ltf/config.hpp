@@ -64,12 +64,17 @@ struct Config {
   Compression compression = Compression::none;  // LTF_COMPRESSION: none|gzip
   std::optional<std::string> ca_file;  // LTF_CA_FILE: PEM CAs trusted instead of the system's
   bool tls_verify = true;              // LTF_TLS_VERIFY: false turns certificate checks off
-  Milliseconds retry_initial = defaults::retry_initial.fallback;   // LTF_RETRY_INITIAL_MS: first backoff after a failure
-  Milliseconds retry_max = defaults::retry_max.fallback;
+  std::string dns_servers;  // LTF_DNS_SERVERS: name servers "ip[:port],..." asked instead of
+                            // /etc/resolv.conf's (/etc/hosts still first); empty: resolv.conf's
+  Milliseconds retry_initial = defaults::retry_initial.fallback;  // LTF_RETRY_INITIAL_MS: first
+                                                                 // backoff after a failure
+  Milliseconds retry_max = defaults::retry_max.fallback;  // LTF_RETRY_MAX_MS: backoff ceiling
   Milliseconds retry_after_max = defaults::retry_after_max.fallback;  // LTF_RETRY_AFTER_MAX_MS: the
-                                      // longest a Retry-After answer (either form) makes us wait    // LTF_RETRY_MAX_MS: backoff ceiling
-  std::uint32_t circuit_failures = defaults::circuit_failures.fallback;  // LTF_CIRCUIT_FAILURES: failures in a row that open the circuit
-  Milliseconds circuit_cooldown = defaults::circuit_cooldown.fallback;  // LTF_CIRCUIT_COOLDOWN_MS: open circuit's pause
+                                      // longest a Retry-After answer (either form) makes us wait
+  std::uint32_t circuit_failures = defaults::circuit_failures.fallback;  // LTF_CIRCUIT_FAILURES:
+                                      // failures in a row that open the circuit
+  Milliseconds circuit_cooldown = defaults::circuit_cooldown.fallback;  // LTF_CIRCUIT_COOLDOWN_MS:
+                                      // how long an open circuit waits
   // SigV4 on every request to DISPATCH_POST_URI, for IAM-protected endpoints: the signing name
   // ("osis" for OpenSearch Ingestion, "execute-api" for API Gateway, "lambda" for function URLs)
   std::optional<std::string> sigv4_service;  // LTF_SIGV4_SERVICE; unset: requests go unsigned

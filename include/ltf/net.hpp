@@ -2,6 +2,7 @@
 // HTTP plumbing shared by everything that speaks HTTP: a Beast server that runs one coroutine per
 // connection, and a client that owns one kept-alive connection. No business logic lives here.
 
+#include "ltf/resolver.hpp"
 #include "ltf/url.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -141,6 +142,9 @@ struct ClientLimits {
   // Bounds the TLS handshake alone (a peer that accepts connections but stalls the handshake),
   // within both limits above. nullopt: only they apply.
   std::optional<std::chrono::milliseconds> handshake_timeout;
+  // Looks the host up. null: the io_context's shared resolver (shared_resolver(), configured
+  // with use_resolver_options()), so every client shares one cache and one look-up per host.
+  std::shared_ptr<Resolver> resolver;
 };
 
 // The outcome of one request: `error` is set when no complete response arrived (refused, reset,
@@ -151,7 +155,10 @@ struct Exchange {
   bool ok() const { return !error; }
 };
 
-// Owns one connection to host:port, kept alive across requests. A connection the peer closed while
+// Owns one connection to host:port, kept alive across requests. A host name is looked up through
+// the resolver (ClientLimits::resolver), within the connect deadline. A connection is reused only
+// when the last answer ended cleanly: a peer that sent more than its answer, or said
+// `Connection: close`, gets a new connection next time. 1xx interim answers are skipped. A connection the peer closed while
 // it sat idle (the sandbox was frozen, the server timed it out) is detected on the next request and
 // replaced once, transparently. Single coroutine at a time: callers must not overlap send()s.
 // With a `tls` context it speaks https: SNI, and the peer's certificate checked against `host`

@@ -123,6 +123,9 @@ void read_transport(Reader& r, Config& c) {
     if (auto problem = ca_file_problem(*file); !problem.empty()) r.fail("LTF_CA_FILE", problem);
     else c.ca_file = *file;
   }
+  // Checked by the resolver at start-up (net::check_dns_servers): config knows no DNS.
+  if (const std::string* servers = r.raw("LTF_DNS_SERVERS"); servers && !servers->empty())
+    c.dns_servers = *servers;
 }
 
 // SigV4 for DISPATCH_POST_URI and the Secrets Manager client. Credentials are only checked for

@@ -4,6 +4,7 @@
 #include "stages.hpp"
 
 #include "ltf/log.hpp"
+#include "ltf/resolver.hpp"
 
 #include <filesystem>
 
@@ -20,6 +21,7 @@ void renew_after_restore(Stages& stages) {
   if (auto why = stages.sequence.restart(dir / "sequence"); !why.empty())
     LTF_LOG(warning) << "the restored sandbox's sequence is not kept: " << why;
   stages.sink->restored(stages.function);
+  net::shared_resolver(stages.executor)->forget();  // answers from before may point elsewhere now
   LTF_LOG(info) << "restored from a SnapStart snapshot: new sandbox id " << stages.function.sandbox
                 << ", connections and cached credentials dropped";
 }

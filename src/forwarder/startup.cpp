@@ -5,6 +5,7 @@
 
 #include "ltf/forwarder.hpp"
 #include "ltf/log.hpp"
+#include "ltf/resolver.hpp"
 #include "ltf/sinks.hpp"
 #include "ltf/version.hpp"
 
@@ -92,11 +93,19 @@ asio::awaitable<std::variant<std::shared_ptr<Stages>, ExitCode>> prepare(
     co_return exit_lambda_error;
   }
   // Registration comes first: /extension/init/error needs the identifier it gives.
+  if (auto why = net::check_dns_servers(config.dns_servers); why && !config.dns_servers.empty())
+    loaded.errors.push_back({"LTF_DNS_SERVERS", "must be name servers as ip[:port] separated by "
+                                                "commas (" + *why + ")"});
   if (!loaded.errors.empty()) {
     co_await report_init_error(*client, "Extension.ConfigInvalid",
                                "invalid configuration: " + describe(loaded.errors));
     co_return exit_init_failed;
   }
+
+  // Every client on this io_context (sink, Secrets Manager) resolves through one resolver.
+  net::ResolverOptions dns;
+  dns.servers = config.dns_servers;
+  net::use_resolver_options(executor, std::move(dns));
 
   const auto& who = std::get<lambda::Registration>(registered);
   std::string problem;

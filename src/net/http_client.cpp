@@ -1,3 +1,5 @@
+// HttpClient: one kept-alive http(s) connection to a host, names looked up through the Resolver,
+// answers framed strictly (nothing beyond an answer is ever read as the next one).
 #include "ltf/net.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -15,13 +17,9 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <sys/socket.h>
 
-#include <ares.h>
-#include <netinet/in.h>
-#include <poll.h>
-
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
+#include <charconv>
 #include <vector>
 
 namespace ltf::net {
@@ -38,7 +36,8 @@ struct HttpClient::State {
   std::string port;
   std::string host_header;
   ClientLimits limits;
-  std::vector<tcp::endpoint> endpoints;  // resolved once, again after a failed connect
+  unsigned short port_number = 0;
+  std::shared_ptr<Resolver> resolver;  // from the limits; null: the io_context's shared one
   std::shared_ptr<asio::ssl::context> tls;  // set: https
   std::optional<beast::tcp_stream> stream;  // the connection (http)
   std::optional<TlsStream> tls_stream;      // the connection (https)
@@ -126,109 +125,38 @@ struct VerifyHost {
   }
 };
 
-// Looks a host name up with c-ares, synchronously on this thread: /etc/hosts, then DNS per
-// /etc/resolv.conf (timeouts and attempts from its options). Not glibc's getaddrinfo: in the static
-// release binary that would dlopen NSS modules (libnss_*.so) of the glibc we linked against from
-// whatever image we run in, which an Amazon Linux image or an empty root does not have.
-boost::system::error_code lookup(const std::string& host, unsigned short port,
-                                 std::vector<tcp::endpoint>& out) {
-  static const int library = ares_library_init(ARES_LIB_INIT_ALL);
-  if (library != ARES_SUCCESS) return asio::error::no_memory;
-  ares_channel channel = nullptr;
-  if (ares_init(&channel) != ARES_SUCCESS) return asio::error::no_memory;
-  struct Result {
-    int status;
-    bool done;
-    std::vector<tcp::endpoint>* out;
-    unsigned short port;
-  } result{ARES_ETIMEOUT, false, &out, port};
-  ares_addrinfo_hints hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  auto done = [](void* arg, int status, int, ares_addrinfo* info) {
-    auto& r = *static_cast<Result*>(arg);
-    r.status = status;
-    r.done = true;
-    if (!info) return;
-    for (auto* node = info->nodes; node; node = node->ai_next) {
-      if (node->ai_family == AF_INET) {
-        const auto* in = reinterpret_cast<const sockaddr_in*>(node->ai_addr);
-        asio::ip::address_v4::bytes_type bytes;
-        std::memcpy(bytes.data(), &in->sin_addr, bytes.size());
-        r.out->emplace_back(asio::ip::address_v4(bytes), r.port);
-      } else if (node->ai_family == AF_INET6) {
-        const auto* in6 = reinterpret_cast<const sockaddr_in6*>(node->ai_addr);
-        asio::ip::address_v6::bytes_type bytes;
-        std::memcpy(bytes.data(), &in6->sin6_addr, bytes.size());
-        r.out->emplace_back(asio::ip::address_v6(bytes, in6->sin6_scope_id), r.port);
-      }
-    }
-    ares_freeaddrinfo(info);
-  };
-  ares_getaddrinfo(channel, host.c_str(), nullptr, &hints, done, &result);
-  while (!result.done) {  // c-ares ends every query (answer, error or its own timeout)
-    ares_socket_t socks[ARES_GETSOCK_MAXNUM];
-    const int mask = ares_getsock(channel, socks, ARES_GETSOCK_MAXNUM);
-    std::vector<pollfd> fds;
-    for (int i = 0; i < ARES_GETSOCK_MAXNUM; ++i) {
-      const int events = (ARES_GETSOCK_READABLE(mask, i) ? POLLIN : 0) |
-                         (ARES_GETSOCK_WRITABLE(mask, i) ? POLLOUT : 0);
-      if (events) fds.push_back(pollfd{socks[i], static_cast<short>(events), 0});
-    }
-    timeval tv{};
-    const timeval* wait = ares_timeout(channel, nullptr, &tv);
-    const int ms = wait ? static_cast<int>(wait->tv_sec * 1000 + wait->tv_usec / 1000) : 1000;
-    const int ready = ::poll(fds.data(), fds.size(), ms);
-    if (ready < 0 && errno != EINTR) break;
-    if (ready <= 0) {  // a timeout: c-ares retries or gives up
-      ares_process_fd(channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
-      continue;
-    }
-    for (const auto& p : fds) {
-      if (!p.revents) continue;
-      const bool readable = p.revents & (POLLIN | POLLERR | POLLHUP);
-      ares_process_fd(channel, readable ? p.fd : ARES_SOCKET_BAD,
-                      p.revents & POLLOUT ? p.fd : ARES_SOCKET_BAD);
-    }
+// The endpoints to try, through the shared resolver (numeric hosts need no look-up), before
+// `deadline`. The resolver caches answers for their TTL, so this costs a query only now and then.
+asio::awaitable<boost::system::error_code> resolve(HttpClient::State& s,
+                                                   Clock::time_point deadline,
+                                                   std::vector<tcp::endpoint>& out) {
+  if (s.port_number == 0) co_return boost::system::error_code(asio::error::invalid_argument);
+  boost::system::error_code not_numeric;
+  const auto literal = asio::ip::make_address(s.host, not_numeric);
+  if (!not_numeric) {  // no resolver needed at all (nor made: c-ares reads files to start)
+    out.emplace_back(literal, s.port_number);
+    co_return boost::system::error_code{};
   }
-  ares_destroy(channel);  // ends a query still running (poll failed) through the callback
-  if (result.status == ARES_SUCCESS && !out.empty()) return {};
-  out.clear();
-  switch (result.status) {
-    case ARES_SUCCESS:
-    case ARES_ENOTFOUND:
-    case ARES_ENODATA:
-    case ARES_ENONAME: return asio::error::host_not_found;
-    case ARES_ENOMEM: return asio::error::no_memory;
-    default: return asio::error::host_not_found_try_again;  // timeout, refused, SERVFAIL, ...
-  }
-}
-
-// Resolves without asio's resolver, which would use getaddrinfo (async: on a hidden thread):
-// numeric hosts need no lookup, and names are looked up synchronously once and cached.
-boost::system::error_code resolve(HttpClient::State& s) {
-  if (!s.endpoints.empty()) return {};
-  boost::system::error_code ec;
-  const auto port = static_cast<unsigned short>(std::stoul(s.port));
-  auto address = asio::ip::make_address(s.host, ec);
-  if (!ec) {
-    s.endpoints.emplace_back(address, port);
-    return {};
-  }
-  return lookup(s.host, port, s.endpoints);
+  // Asked each time (a cheap look-up), so use_resolver_options() applies to existing clients too.
+  // Held while awaiting, whatever happens to the client meanwhile.
+  const auto resolver = s.resolver ? s.resolver : shared_resolver(s.executor);
+  auto found = co_await resolver->resolve(s.host, deadline);
+  if (found.error) co_return found.error;
+  for (const auto& address : found.addresses) out.emplace_back(address, s.port_number);
+  co_return boost::system::error_code{};
 }
 
 // Opens the connection: resolve, connect, and for https the TLS handshake (SNI, certificate and
 // host name checked when the context verifies peers), all before `deadline`.
 asio::awaitable<boost::system::error_code> open(HttpClient::State& s, Clock::time_point deadline) {
-  if (auto ec = resolve(s)) co_return ec;
+  std::vector<tcp::endpoint> endpoints;
+  if (auto ec = co_await resolve(s, deadline, endpoints)) co_return ec;
   if (s.tls) s.tls_stream.emplace(s.executor, *s.tls);
   else s.stream.emplace(s.executor);
   arm(s.lowest(), deadline);
-  auto [ec, endpoint] = co_await s.lowest().async_connect(s.endpoints, use_tuple);
+  auto [ec, endpoint] = co_await s.lowest().async_connect(endpoints, use_tuple);
   if (ec) {
     drop(s, false);
-    s.endpoints.clear();
     co_return ec;
   }
   ++s.opened;
@@ -265,15 +193,29 @@ struct Trip {
   Response response;
 };
 
+// Interim (1xx) answers read before giving up on a final one: a peer may send a few (100
+// Continue, 103 Early Hints), not an endless stream of them.
+constexpr int max_interim_answers = 8;
+
+// Writes `request` and reads its final answer, skipping 1xx interim answers (RFC 9110 §15.2).
+// 101 Switching Protocols is final but never asked for, so it fails the exchange.
 template <typename Stream>
 asio::awaitable<Trip> round_trip(Stream& stream, HttpClient::State& s, const Request& request) {
   auto [wec, written] = co_await http::async_write(stream, request, use_tuple);
   if (wec) co_return Trip{wec, closed_while_idle(wec), {}};
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(s.limits.response_body_limit);
-  auto [rec, read] = co_await http::async_read(stream, s.buffer, parser, use_tuple);
-  if (rec) co_return Trip{rec, !parser.got_some() && closed_while_idle(rec), {}};
-  co_return Trip{{}, false, parser.release()};
+  for (int interim = 0;; ++interim) {
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(s.limits.response_body_limit);
+    auto [rec, read] = co_await http::async_read(stream, s.buffer, parser, use_tuple);
+    if (rec) {
+      const bool unread = interim == 0 && !parser.got_some();
+      co_return Trip{rec, unread && closed_while_idle(rec), {}};
+    }
+    const auto status = parser.get().result_int();
+    if (status >= 200) co_return Trip{{}, false, parser.release()};
+    if (status == 101 || interim + 1 >= max_interim_answers)
+      co_return Trip{http::error::bad_status, false, {}};
+  }
 }
 
 }  // namespace
@@ -287,7 +229,11 @@ HttpClient::HttpClient(asio::any_io_executor executor, std::string host, std::st
   const bool ipv6 = state_->host.find(':') != std::string::npos;
   state_->host_header = ipv6 ? "[" + state_->host + "]" : state_->host;
   if (state_->port != "80" && state_->port != "443") state_->host_header += ":" + state_->port;
+  const auto& digits = state_->port;  // not a number in 1-65535: every send() says so
+  const auto [end, err] = std::from_chars(digits.data(), digits.data() + digits.size(), state_->port_number);
+  if (err != std::errc{} || end != digits.data() + digits.size()) state_->port_number = 0;
   state_->limits = limits;
+  state_->resolver = std::move(state_->limits.resolver);
   state_->tls = std::move(tls);
 }
 
@@ -326,7 +272,10 @@ asio::awaitable<Exchange> HttpClient::send(Request request,
       if (reused && attempt == 0 && trip.may_resend) continue;
       co_return Exchange{trip.error, {}};
     }
-    if (!trip.response.keep_alive()) drop(s, true);
+    // Bytes beyond the answer are no answer to anything we asked: never read them as the next
+    // request's. Such a peer, or one closing, gets a new connection next time.
+    if (s.buffer.size() > 0) drop(s, false);
+    else if (!trip.response.keep_alive()) drop(s, true);
     else s.lowest().expires_never();
     co_return Exchange{{}, std::move(trip.response)};
   }
