@@ -48,7 +48,7 @@ for h in "${harnesses[@]}"; do
     status=1
   fi
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
-  last=$(grep -E "^#[0-9]+" "$log" | tail -1)
+  last=$(grep -E "^#[0-9]+" "$log" | tail -1 || true)  # none when the first input crashed
   cov=$(sed -n 's/.*cov: \([0-9]*\).*/\1/p' <<<"$last")
   ft=$(sed -n 's/.*ft: \([0-9]*\).*/\1/p' <<<"$last")
   summary+=("$(printf '%-15s %12s %8s %8s' "$h" "${execs:-?}" "${cov:-?}" "${ft:-?}")")
