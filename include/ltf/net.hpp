@@ -38,14 +38,52 @@ using ltf::parse_http_url;
 // ---------------------------------------------------------------------------------------------
 // Server
 
+// The server's defences against a peer that is slow, greedy or broken. Every wait below is counted
+// in time the process was running (see freeze_gap): a connection that sat still because Lambda
+// froze the sandbox is not the peer's fault.
 struct ServerLimits {
   std::uint64_t body_limit = 1024 * 1024;  // larger bodies are answered 413 by Beast's parser
   std::uint32_t header_limit = 16 * 1024;
+  // Bytes of request bodies all connections together may hold while they are read and handled.
+  // A request whose body would go past it is answered 503 with Retry-After and its body read and
+  // dropped, never buffered. Its body's declared length is reserved when its header arrives (a
+  // chunked body reserves body_limit).
+  std::uint64_t bodies_budget = 8 * 1024 * 1024;
+  // Connections open at once. Further ones are not accepted until one closes: they wait in the
+  // kernel's listen backlog, costing us neither a descriptor nor memory.
+  std::size_t max_connections = 32;
+  // From a request's first byte (or a new connection's accept) to the end of its header: a peer
+  // sending half a header, or dripping it, is closed after this.
+  std::chrono::milliseconds header_timeout{10'000};
+  // From the end of a header to the body read and the answer written.
+  std::chrono::milliseconds body_timeout{30'000};
+  // A kept-alive connection with no request in progress is closed after this.
+  std::chrono::milliseconds idle_timeout{60'000};
+  // A timer that fires this much later than it was due means the process was not running (the
+  // sandbox was frozen): that stretch is not counted against the peer.
+  std::chrono::milliseconds freeze_gap{1'000};
+  // After an accept error (out of descriptors, ...) the accept loop waits before trying again,
+  // this long first, doubling up to accept_backoff_max, so that a persistent error cannot spin the
+  // thread. A successful accept starts again from the first wait.
+  std::chrono::milliseconds accept_backoff_initial{10};
+  std::chrono::milliseconds accept_backoff_max{500};
+};
+
+// What the server did, for tests and statistics.
+struct ServerStats {
+  std::uint64_t accepted = 0;        // connections accepted
+  std::uint64_t accept_errors = 0;   // accepts that failed (EMFILE, ...), each followed by a wait
+  std::uint64_t timed_out = 0;       // connections closed for a header, body or idle timeout
+  std::uint64_t over_budget = 0;     // requests answered 503: bodies_budget was spent
+  std::size_t open = 0;              // connections open now
+  std::size_t peak_open = 0;         // most connections open at once
+  std::uint64_t bodies_bytes = 0;    // bytes reserved for bodies now
+  std::uint64_t peak_bodies_bytes = 0;
 };
 
 // Produces the response to one request. The server fills in version and keep-alive.
 using RequestHandler = std::function<asio::awaitable<Response>(Request&)>;
-// Told when the server itself refuses a request before any handler saw it (413, 400).
+// Told when the server itself refuses a request before any handler saw it (413, 400, 503).
 using RefusalObserver = std::function<void(http::status, std::string_view why)>;
 
 class HttpServer {
@@ -64,6 +102,7 @@ class HttpServer {
   // this call; after it, the io_context runs out of server work.
   void stop();
   std::uint16_t port() const;
+  const ServerStats& stats() const;
 
   struct State;  // defined in http_server.cpp
 

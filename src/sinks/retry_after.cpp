@@ -54,11 +54,14 @@ std::optional<Milliseconds> parse_retry_after(std::string_view value,
   if (end == last && ec == std::errc{})
     return capped(seconds(static_cast<seconds::rep>(std::min<std::uint64_t>(count, INT64_MAX))));
 
+  // strptime reads up to a NUL: a value holding one is no date (the bytes after it would go
+  // unread), and the whole text must be consumed.
+  if (value.find('\0') != std::string_view::npos) return std::nullopt;
   const std::string text(value);
   for (const char* format : date_formats) {
     std::tm tm{};
     const char* parsed = strptime(text.c_str(), format, &tm);
-    if (!parsed || *parsed != '\0') continue;
+    if (!parsed || parsed != text.c_str() + text.size()) continue;
     const auto when = epoch_seconds(tm);
     if (!when) return std::nullopt;
     return capped(*when - std::chrono::floor<seconds>(now.time_since_epoch()));

@@ -1,3 +1,4 @@
+// The telemetry listener: answers the Telemetry API's POSTs and hands their events on.
 #include "ltf/log.hpp"
 #include "ltf/listener.hpp"
 
@@ -11,6 +12,12 @@ namespace asio = boost::asio;
 namespace http = boost::beast::http;
 
 namespace {
+
+net::ServerLimits server_limits(const ListenerOptions& options) {
+  net::ServerLimits limits = options.server;
+  limits.body_limit = options.max_body_bytes;
+  return limits;
+}
 
 net::Response reply(http::status status, std::string body = {}) {
   net::Response response{status, 11};
@@ -28,7 +35,7 @@ Listener::Listener(asio::any_io_executor executor, ListenerOptions options, Even
       handler_(std::move(handler)),
       server_(
           std::move(executor), [this](net::Request& request) { return handle(request); },
-          net::ServerLimits{.body_limit = options.max_body_bytes},
+          server_limits(options),
           // The server refuses these before any handler runs: an oversized body (Beast's parser
           // enforces the limit) or a request that is not HTTP at all. Either way Lambda's POST
           // was lost to us, so it is counted.
@@ -39,6 +46,14 @@ Listener::Listener(asio::any_io_executor executor, ListenerOptions options, Even
                 LTF_LOG(warning) << "refused a telemetry POST larger than "
                                  << options_.max_body_bytes
                                  << " bytes (413); further ones are only counted";
+            } else if (status == http::status::service_unavailable) {
+              // Not lost: Lambda sends it again. Many at once mean the budget is too small.
+              ++stats_.busy_posts;
+              if (!std::exchange(warned_busy_, true))
+                LTF_LOG(warning) << "answered a telemetry POST 503: request bodies being read "
+                                    "already hold "
+                                 << options_.server.bodies_budget
+                                 << " bytes; Lambda retries it; further ones are only counted";
             } else {
               refused_malformed(why);
             }

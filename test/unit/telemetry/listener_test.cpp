@@ -1,8 +1,14 @@
+// The telemetry listener: what Lambda's POSTs get back, what is handed on, what is counted.
 #include "ltf/log.hpp"
 #include "ltf/listener.hpp"
 #include "support/await.hpp"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -91,6 +97,13 @@ TEST_F(ListenerTest, NonEventElementsAreCountedAndTheRestHandedOn) {
   EXPECT_EQ(listener.stats().events, 1u);
 }
 
+// Resumes once `condition` holds, giving the listener's coroutines their turns meanwhile (it
+// polls, without sleeping: the server has no signal of its own for what the tests look at).
+template <typename Condition>
+asio::awaitable<void> listener_saw(const Listener&, Condition condition) {
+  while (!condition()) co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+}
+
 // Lines the listener logged while `act` ran.
 template <typename Act>
 std::string logged_by(Act act) {
@@ -170,6 +183,48 @@ TEST_F(SmallListenerTest, OversizedBodyIsAnswered413CountedAndTheListenerKeepsWo
   ASSERT_EQ(handed.size(), 1u);
   EXPECT_EQ(handed[0][0].raw, function_event);
   EXPECT_EQ(listener.stats().posts, 1u);
+}
+
+// A POST that arrives while other bodies hold the whole budget is answered 503 (Lambda sends it
+// again), counted, and logged once; nothing is buffered for it.
+TEST(Listener, APostOverTheBodiesBudgetIsAnswered503AndCounted) {
+  asio::io_context io;
+  std::vector<std::vector<Event>> handed;
+  ListenerOptions options{.port = 0, .max_body_bytes = 64 * 1024};
+  options.server.bodies_budget = 64 * 1024;
+  Listener listener(io.get_executor(), options,
+                    [&](std::vector<Event>&& events) { handed.push_back(std::move(events)); });
+  ASSERT_FALSE(listener.start());
+  const std::string body = "[" + std::string(function_event) + "]";
+  const auto log = logged_by([&] {
+    ltf::test::run_until_done(io, [&]() -> asio::awaitable<void> {
+      using tcp = asio::ip::tcp;
+      const tcp::endpoint at{asio::ip::make_address("127.0.0.1"), listener.port()};
+      // A header announcing the largest body, and no body yet: it holds the whole budget.
+      tcp::socket holder(co_await asio::this_coro::executor);
+      co_await holder.async_connect(at, asio::use_awaitable);
+      const std::string header = "POST /t HTTP/1.1\r\nHost: l\r\nContent-Length: " +
+                                 std::to_string(64 * 1024) + "\r\n\r\n";
+      co_await asio::async_write(holder, asio::buffer(header), asio::use_awaitable);
+      // Lambda's POST, on a connection of its own, after the server has reserved the budget.
+      co_await listener_saw(listener, [&] { return listener.server_stats().bodies_bytes > 0; });
+      HttpClient lambda(co_await asio::this_coro::executor, "127.0.0.1",
+                        std::to_string(listener.port()));
+      auto busy = co_await lambda.send(post(body), 5s);
+      EXPECT_TRUE(busy.ok()) << busy.error.message();
+      EXPECT_EQ(busy.response.result(), http::status::service_unavailable);
+      EXPECT_FALSE(busy.response[http::field::retry_after].empty());
+      holder.close();
+      // Budget free again: the retry is taken.
+      co_await listener_saw(listener, [&] { return listener.server_stats().bodies_bytes == 0; });
+      auto retried = co_await lambda.send(post(body), 5s);
+      EXPECT_EQ(retried.response.result(), http::status::ok);
+    }());
+  });
+  EXPECT_EQ(listener.stats().busy_posts, 1u);
+  EXPECT_EQ(lines(log), 1u) << "[" << log << "]";
+  EXPECT_EQ(handed.size(), 1u);
+  listener.stop();
 }
 
 TEST(Listener, StartReportsAPortInUse) {
