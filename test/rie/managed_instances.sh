@@ -25,7 +25,7 @@ fail() { echo "$name: FAIL: $*" >&2; exit 1; }
 if [ "${1:-}" != --inside ]; then
   # ------------------------------------------------------------------ outside: prepare, enter
   [ "$(id -u)" -eq 0 ] || fail "needs root (a private mount namespace with /opt and /var)"
-  "$repo/scripts/setup.sh" python3 curl iproute2 util-linux
+  "$repo/scripts/setup.sh" python3 curl iproute2 util-linux file
   binary="${1:-}"
   if [ -z "$binary" ]; then
     binary="$repo/build/layer/x86_64/extensions/telemetry-forwarder"
@@ -33,13 +33,16 @@ if [ "${1:-}" != --inside ]; then
   fi
   [ -x "$binary" ] || fail "no extension binary at $binary (build it first)"
   rie="${LTF_RIE:-${LTF_SHARED_DIR:-$repo/../shared}/rie/aws-lambda-rie}"
-  [ -x "$rie" ] || fail "no emulator at $rie (set LTF_RIE or LTF_SHARED_DIR)"
+  [ -f "$rie" ] || fail "no emulator at $rie (set LTF_RIE or LTF_SHARED_DIR)"
   work="$(mktemp -d "${TMPDIR:-/tmp}/ltf-rie.XXXXXX")"
   if [ "${RIE_TEST_KEEP:-0}" = 1 ]; then echo "$name: keeping $work"; else trap 'rm -rf "$work"' EXIT; fi
   chmod 0755 "$work"  # the runtime and the extension (uid 993) reach their folders through it
-  echo "$name: extension $(realpath "$binary"), emulator $(realpath "$rie")"
+  echo "$name: extension $(realpath "$binary") ($(file -b "$binary" | grep -o '[a-z]* linked' || true))"
+  echo "$name: emulator $(realpath "$rie")"
+  # A copy with its own modes: shared/ may be laid without write (or execute) bits.
+  install -m 0755 "$rie" "$work/aws-lambda-rie"
   status=0
-  unshare -m -n "$0" --inside "$(realpath "$binary")" "$(realpath "$rie")" "$work" || status=$?
+  unshare -m -n "$here/$(basename "$0")" --inside "$(realpath "$binary")" "$work/aws-lambda-rie" "$work" || status=$?
   exit "$status"
 fi
 
