@@ -167,6 +167,10 @@ shutdown_line="$(grep -m1 'shutdown (spindown): received' "$work/rie.log" || tru
 [ -n "$shutdown_line" ] || problems+=("the extension's shutdown line is not in the emulator's output")
 grep -q 'undelivered 0 (0 kept on disk)' <<<"$shutdown_line" ||
   problems+=("the extension left events undelivered: $shutdown_line")
+# Quiet by default: a warning or an error (an unwritable spill folder, a refused subscription,
+# a failed delivery) is a failure here.
+while IFS= read -r line; do problems+=("the extension complained: $line"); done \
+  < <(grep -E '^\[telemetry-forwarder\] (warning|error|fatal) ' "$work/rie.log" || true)
 exit_event="$(grep -m1 'msg="Received event".*Name:extension-telemetry-forwarder' "$work/rie.log" || true)"
 if [ -z "$exit_event" ]; then
   problems+=("the emulator never saw the extension exit")
