@@ -2,11 +2,13 @@
 """Verdict on what test/rie/managed_instances.sh recorded: every invoke answered by the runtime,
 and every function line the runtime printed delivered to the recording destination exactly once.
 
-usage: check_delivery.py RECEIVED_JSONL RESPONSES_DIR TAG INVOCATIONS LINES
-  RECEIVED_JSONL  one POST body (a JSON array of events) per line, from recording_sink.py
+usage: check_delivery.py RECEIVED_JSONL RESPONSES_DIR TAG INVOCATIONS LINES SHUTDOWN_MS
+  RECEIVED_JSONL  one POST per line, {"at": ms, "events": [...]}, from recording_sink.py
   RESPONSES_DIR   for invocation i (1..INVOCATIONS): i.code (HTTP status), i.body (response body)
-Prints "received=L lost=X duplicated=Y events=E" on stdout; every problem on stderr; exit 1 when
-there is any.
+  SHUTDOWN_MS     when SHUTDOWN was asked for (ms since the epoch): Managed Instances have no
+                  INVOKE to flush at, so some lines must have arrived before it (flushed by time)
+Prints "received=L lost=X duplicated=Y events=E before_shutdown=B" on stdout; every problem on
+stderr; exit 1 when there is any.
 """
 import collections
 import json
@@ -14,7 +16,7 @@ import os
 import sys
 
 received_path, responses, tag = sys.argv[1], sys.argv[2], sys.argv[3]
-invocations, lines = int(sys.argv[4]), int(sys.argv[5])
+invocations, lines, shutdown_ms = int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
 problems = []
 
 # Every invoke: 200 and the runtime's own answer.
@@ -38,14 +40,16 @@ expected = [f"{tag} init"] + [f"{tag} invocation {n:03d} line {k:03d} of {lines}
 seen = collections.Counter()
 event_ids = collections.Counter()
 events = 0
+before_shutdown = 0
 strays = []
 with open(received_path, encoding="utf-8") as f:
     for number, text in enumerate(f, 1):
-        body = json.loads(text)
-        if isinstance(body, dict):
-            problems.append(f"POST {number}: body is not a JSON array: {body['unparsable'][:300]!r}")
+        post = json.loads(text)
+        if "unparsable" in post:
+            problems.append(f"POST {number}: body is not a JSON array: {post['unparsable'][:300]!r}")
             continue
-        for event in body:
+        early = post["at"] < shutdown_ms
+        for event in post["events"]:
             events += 1
             if not isinstance(event, dict):
                 problems.append(f"POST {number}: an event is not an object: {str(event)[:200]}")
@@ -65,6 +69,7 @@ with open(received_path, encoding="utf-8") as f:
             line = record.rstrip("\n")
             if line.startswith(tag):
                 seen[line] += 1
+                before_shutdown += early
             if line not in expected:
                 strays.append(line)
 
@@ -82,8 +87,12 @@ if repeated_ids:
                     f"{list(repeated_ids.items())[:5]}")
 if strays:
     problems.append(f"{len(strays)} function lines nobody printed, e.g. {strays[:5]}")
+if before_shutdown == 0:
+    problems.append("no function line reached the destination before SHUTDOWN: nothing was "
+                    "flushed by time while the function ran")
 for p in problems:
     print(f"rie-managed-instances: {p}", file=sys.stderr)
 arrived = sum(1 for line in expected if seen[line] > 0)
-print(f"received={arrived} lost={len(lost)} duplicated={len(duplicated)} events={events}")
+print(f"received={arrived} lost={len(lost)} duplicated={len(duplicated)} events={events} "
+      f"before_shutdown={before_shutdown}")
 sys.exit(1 if problems else 0)

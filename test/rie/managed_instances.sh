@@ -11,9 +11,10 @@
 #   $LTF_SHARED_DIR/rie/aws-lambda-rie, else <repo>/../shared/rie/aws-lambda-rie.
 #   RIE_TEST_INVOCATIONS (20), RIE_TEST_LINES (25 per invocation), RIE_TEST_CONCURRENCY (4);
 #   RIE_TEST_KEEP=1 keeps the work folder (emulator log, POST bodies, responses).
-# Needs root: it runs in private mount and network namespaces (unshare -m -n) with tmpfs on /opt
+# Needs root: it runs in private mount, network and PID namespaces (unshare) with tmpfs on /opt
 # and /var, the extension bound at /opt/extensions/telemetry-forwarder and the runtime's folder at
-# /var/task, so nothing on the host changes and no port can collide with another test.
+# /var/task, so nothing on the host changes, no port can collide with another test and no process
+# outlives it.
 # Exit status 0: passed; anything else: failed (the emulator's output, which holds the runtime's
 # and the extension's, is printed).
 set -euo pipefail
@@ -42,7 +43,8 @@ if [ "${1:-}" != --inside ]; then
   # A copy with its own modes: shared/ may be laid without write (or execute) bits.
   install -m 0755 "$rie" "$work/aws-lambda-rie"
   status=0
-  unshare -m -n "$here/$(basename "$0")" --inside "$(realpath "$binary")" "$work/aws-lambda-rie" "$work" || status=$?
+  # Its own PID namespace too: whatever the emulator started dies with the test (--kill-child).
+  unshare --mount --net --pid --fork --kill-child --mount-proc "$here/$(basename "$0")" --inside "$(realpath "$binary")" "$work/aws-lambda-rie" "$work" || status=$?
   exit "$status"
 fi
 
@@ -77,7 +79,21 @@ show_output() {
   cat "$work/rie.log" >&2 || true
   echo "----- recording destination: $(wc -l < "$work/received.jsonl" 2>/dev/null || echo 0) POSTs" >&2
 }
-die() { echo "$name: FAIL: $*" >&2; show_output; exit 1; }
+die() { echo "$name: FAIL: $*" >&2; show_output; diagnose; exit 1; }
+# RIE v1.30 deadlocks when a telemetry batch is ready (its buffering timeout expired, or it is
+# full) while the previous POST to the subscriber is still unanswered: it drops the batch and
+# reports platform.logsDropped from the very goroutine that alone reads that channel, holding the
+# relay's lock. Function logs, invokes and SHUTDOWN then hang. Say so when it happened.
+diagnose() {
+  if grep -q "previous batch hasn't processed yet" "$work/rie.log"; then
+    echo "$name: the emulator dropped a telemetry batch because the extension's answer to the" \
+      "previous POST took longer than the buffering timeoutMs, and RIE v1.30 deadlocks there" \
+      "(internal/.../telemetry/internal/subscriber.go: sendCurrentBatchAsync ->" \
+      "SendPlatformLogsDropped -> SendAsync on its own channel):" >&2
+    grep -E "sending batch to client|telemetry HTTP request completed|previous batch" \
+      "$work/rie.log" | tail -4 >&2
+  fi
+}
 
 # await_file FILE SECONDS WHAT: poll for FILE (every 50 ms) up to a bounded deadline.
 await_file() {
@@ -96,19 +112,22 @@ await_file "$work/sink-port" 10 "the recording destination listening"
 sink_port="$(cat "$work/sink-port")"
 
 # The emulator, in Managed Instances mode. LOG_LEVEL=debug makes it log each process's
-# termination with its exit status. The extension flushes every 200 ms.
+# termination with its exit status. The extension flushes every 200 ms and subscribes with
+# buffering timeoutMs 1000 (Lambda's default) instead of its own 25: the emulator deadlocks when a
+# batch is ready before the extension answered the previous POST (see diagnose), and 25 ms is
+# within reach of a loaded machine.
 (
   cd /var/task
   exec env \
     AWS_LAMBDA_MAX_CONCURRENCY="$concurrency" \
     AWS_LAMBDA_INITIALIZATION_TYPE=lambda-managed-instances \
     AWS_LAMBDA_FUNCTION_NAME=ltf-rie-test \
-    AWS_LAMBDA_FUNCTION_TIMEOUT=30 \
+    AWS_LAMBDA_FUNCTION_TIMEOUT=10 \
     LOG_LEVEL=debug \
-    RIE_TEST_TAG="$tag" RIE_TEST_LINES="$lines" RIE_TEST_LINE_GAP_MS=2 \
+    RIE_TEST_TAG="$tag" RIE_TEST_LINES="$lines" RIE_TEST_LINE_GAP_MS=10 \
     DISPATCH_POST_URI="http://127.0.0.1:$sink_port/" \
     LTF_SPILL_DIR="$work/spill" \
-    LTF_FLUSH_INTERVAL_MS=200 \
+    LTF_FLUSH_INTERVAL_MS=200 LTF_TELEMETRY_TIMEOUT_MS="${RIE_TEST_TELEMETRY_TIMEOUT_MS:-1000}" \
     "$rie" --runtime-interface-emulator-address 127.0.0.1:8080 \
       --runtime-api-address 127.0.0.1:9001 /var/task/bootstrap
 ) > "$work/rie.log" 2>&1 &
@@ -124,7 +143,7 @@ until [ "$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:8080/ || true
 done
 
 invoke() {  # invoke I: one invocation, its status and body kept for the checker
-  curl -sS --max-time 60 \
+  curl -sS --max-time 20 \
     -o "$work/responses/$1.body" -w '%{http_code}' \
     -XPOST http://127.0.0.1:8080/2015-03-31/functions/function/invocations -d "{\"n\":$1}" \
     > "$work/responses/$1.code" 2> "$work/responses/$1.err" || true
@@ -191,11 +210,12 @@ grep -q 'Init failed\|Extension.InvalidEventType\|Extension.Crash' "$work/rie.lo
   problems+=("Init failed: $(grep -m1 'Init failed\|Extension.InvalidEventType\|Extension.Crash' "$work/rie.log")")
 
 verdict="$(/usr/bin/python3 "$here/check_delivery.py" "$work/received.jsonl" "$work/responses" \
-  "$tag" "$invocations" "$lines")" || problems+=("delivery check failed (above)")
+  "$tag" "$invocations" "$lines" "$term_ms")" || problems+=("delivery check failed (above)")
 echo "$name: destination: $verdict; emulator exit status $rie_status"
 echo "$name: extension: ${shutdown_line#*] info }"
 # How many invocations overlapped, from the emulator's START and END lines (reported, not asserted:
-# overlap depends on timing; each invocation takes about 50 ms, 2 ms between lines).
+# overlap depends on timing; each invocation takes about 250 ms, 10 ms between lines, so that
+# the run lasts a few of the emulator's 1 s batches and some lines must be flushed by time).
 overlap="$(awk '/^START RequestId:/ { n++; if (n > max) max = n } /^END RequestId:/ { n-- }
   END { print max + 0 }' "$work/rie.log")"
 echo "$name: at most $overlap invocations in flight at once (AWS_LAMBDA_MAX_CONCURRENCY=$concurrency)"
@@ -205,6 +225,7 @@ if ((${#problems[@]})); then
   for p in "${problems[@]}"; do echo "$name: FAIL: $p" >&2; done
   for f in "$work"/responses/*.err; do [ -s "$f" ] && { echo "curl $(basename "$f"):" >&2; cat "$f" >&2; }; done
   show_output
+  diagnose
   exit 1
 fi
 received="$(sed -E 's/.*received=([0-9]+).*/\1/' <<<"$verdict")"

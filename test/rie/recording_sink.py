@@ -3,8 +3,9 @@
 answers every POST with 200 and appends its body (a JSON array of events) as one line to a file.
 
 usage: recording_sink.py OUT_FILE PORT_FILE
-  OUT_FILE   each POST body, re-serialised on one line (a body that is not a JSON array is kept
-             as {"unparsable": TEXT} so that the checker can fail on it)
+  OUT_FILE   one line per POST: {"at": receipt time in ms since the epoch, "events": the body, a
+             JSON array} (a body that is not a JSON array is kept as "unparsable": TEXT instead,
+             so that the checker can fail on it)
   PORT_FILE  written once the server listens: the port it chose
 Runs until SIGTERM. HTTP/1.1 with keep-alive, as the extension uses it.
 """
@@ -14,6 +15,7 @@ import os
 import signal
 import sys
 import threading
+import time
 
 out_path, port_path = sys.argv[1], sys.argv[2]
 lock = threading.Lock()
@@ -26,13 +28,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length).decode("utf-8", "replace")
+        record = {"at": time.time_ns() // 1_000_000}
         try:
             events = json.loads(body)
             if not isinstance(events, list):
                 raise ValueError("not an array")
-            line = json.dumps(events, separators=(",", ":"))
+            record["events"] = events
         except ValueError:
-            line = json.dumps({"unparsable": body})
+            record["unparsable"] = body
+        line = json.dumps(record, separators=(",", ":"))
         with lock:
             out.write(line + "\n")
             out.flush()
