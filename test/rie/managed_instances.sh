@@ -44,7 +44,9 @@ if [ "${1:-}" != --inside ]; then
   install -m 0755 "$rie" "$work/aws-lambda-rie"
   status=0
   # Its own PID namespace too: whatever the emulator started dies with the test (--kill-child).
-  unshare --mount --net --pid --fork --kill-child --mount-proc "$here/$(basename "$0")" --inside "$(realpath "$binary")" "$work/aws-lambda-rie" "$work" || status=$?
+  unshare --mount --net --pid --fork --kill-child --mount-proc \
+    "$here/$(basename "$0")" --inside "$(realpath "$binary")" "$work/aws-lambda-rie" "$work" ||
+    status=$?
   exit "$status"
 fi
 
@@ -206,8 +208,8 @@ if [[ "$exit_event" =~ \{Time:([0-9T:.-]+)Z ]]; then
 fi
 shutdown_ms=$((${extension_ms:-$exited_ms} - term_ms))
 [ "$shutdown_ms" -lt 2000 ] || problems+=("SHUTDOWN took $shutdown_ms ms: past the 2 s deadline")
-grep -q 'Init failed\|Extension.InvalidEventType\|Extension.Crash' "$work/rie.log" &&
-  problems+=("Init failed: $(grep -m1 'Init failed\|Extension.InvalidEventType\|Extension.Crash' "$work/rie.log")")
+grep -q 'msg="Received Init Success"' "$work/rie.log" ||
+  problems+=("Init did not succeed: $(grep -m1 'INIT REPORT' "$work/rie.log" || echo 'no INIT REPORT')")
 
 verdict="$(/usr/bin/python3 "$here/check_delivery.py" "$work/received.jsonl" "$work/responses" \
   "$tag" "$invocations" "$lines" "$term_ms")" || problems+=("delivery check failed (above)")
