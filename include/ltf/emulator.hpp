@@ -65,6 +65,10 @@ struct Scenario {
   milliseconds runtime_init_duration{0};      // fake runtime bootstrap, after externals registered
   milliseconds shutdown_budget{2000};         // whole Shutdown phase
   milliseconds runtime_shutdown_share{300};   // SHUTDOWN deadlineMs = now + budget - this share
+  // At Shutdown's start, what is still buffered for subscribers is delivered before SHUTDOWN is
+  // sent, as Lambda and the RIE do; this bounds the wait, as a share of the extensions' part of
+  // the budget (what is left after this wait is theirs, the deadline does not move).
+  double shutdown_flush_share = 0.5;
   milliseconds idle_before_first_invocation{0};  // frozen time after Init (provisioned
                                                   // concurrency: set this long and
                                                   // initialization_type accordingly)
@@ -110,6 +114,7 @@ struct ExtensionReport {
   std::string schema_version;
   std::optional<Micros> init_time;  // launch (or run() start) -> first /event/next
   std::string error_type;           // from init/error or exit/error (first one kept)
+  std::string error_message;        // that call's errorMessage, when its body had one
   bool received_shutdown = false;
   bool exited = false;              // extension_exited() was called
   bool exited_before_deadline = false;  // ...during Shutdown, before deadlineMs, not killed
@@ -216,6 +221,7 @@ class FakeLambda {
   std::function<void()> on_freeze;           // the sandbox is frozen (SIGSTOP the extensions)
   std::function<void()> on_thaw;             // the sandbox is thawed (SIGCONT them)
   std::function<void(const std::string& name)> on_kill;  // kill this extension now (SIGKILL)
+  std::function<void()> on_shutdown;         // Shutdown began (telemetry flushed, SHUTDOWN next)
   std::function<void()> on_shutdown_deadline;  // deadlineMs reached: survivors get on_kill too
 
   // Told by the caller.
@@ -234,10 +240,10 @@ class FakeLambda {
   boost::asio::awaitable<bool> wait_until(std::function<bool()> condition,
                                           milliseconds limit = milliseconds(30000));
 
-  struct Core;  // defined in src/emulator
+  struct Sandbox;  // the emulated execution environment: src/emulator/sandbox.hpp
 
  private:
-  std::shared_ptr<Core> core_;
+  std::shared_ptr<Sandbox> sandbox_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -357,10 +363,10 @@ class RecordingSink {
   boost::asio::awaitable<bool> wait_for_requests(std::uint64_t n,
                                                  milliseconds limit = milliseconds(30000));
 
-  struct Core;  // defined in src/emulator
+  struct Recorder;  // defined in src/emulator/recording_sink.cpp
 
  private:
-  std::shared_ptr<Core> core_;
+  std::shared_ptr<Recorder> recorder_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -368,7 +374,9 @@ class RecordingSink {
 
 struct ProcessUsage {
   double cpu_seconds = 0;        // user + system
-  std::uint64_t peak_rss_kb = 0;  // ru_maxrss
+  // The process's own VmHWM, sampled while it lived (see src/emulator/launcher.hpp); 0 if it
+  // was never sampled.
+  std::uint64_t peak_rss_kb = 0;
 };
 
 struct SinkSummary {
@@ -385,6 +393,7 @@ struct Summary {
 };
 
 std::string format_summary(const Summary& summary);  // human-readable, several lines
+// The JSON report; its "version" is fake-lambda's (ltf::version()).
 boost::json::value report_json(const Summary& summary);
 
 }  // namespace ltf::emulator

@@ -1,9 +1,10 @@
 // The story of one execution environment: Init, the invocations with a freeze between them, and
 // Shutdown (spec section 2). Timeouts and crashes end the story early with a reset-style Shutdown.
-#include "core.hpp"
+#include "sandbox.hpp"
 
 #include <boost/json/value_from.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <utility>
 
@@ -26,7 +27,7 @@ json::object span(const std::string& name, WallClock::time_point start, double d
 
 }  // namespace
 
-void FakeLambda::Core::freeze() {
+void FakeLambda::Sandbox::freeze() {
   if (!scenario.freeze || frozen) return;
   frozen = true;
   phase = Phase::frozen;
@@ -34,26 +35,26 @@ void FakeLambda::Core::freeze() {
   notify();
 }
 
-void FakeLambda::Core::thaw() {
+void FakeLambda::Sandbox::thaw() {
   if (!frozen) return;
   frozen = false;
   call(owner ? owner->on_thaw : std::function<void()>{});
   notify();
 }
 
-void FakeLambda::Core::finish() {
+void FakeLambda::Sandbox::finish() {
   phase = Phase::done;
   delivery_stopped = true;
   notify();
 }
 
-asio::awaitable<void> FakeLambda::Core::frozen_for(milliseconds idle) {
+asio::awaitable<void> FakeLambda::Sandbox::frozen_for(milliseconds idle) {
   if (idle.count() <= 0) co_return;
   co_await changed->wait_until([&] { return stopping || fatal_error.has_value(); },
                                Clock::now() + idle);
 }
 
-asio::awaitable<Report> FakeLambda::Core::run() {
+asio::awaitable<Report> FakeLambda::Sandbox::run() {
   auto self = shared_from_this();
   if (phase != Phase::created) throw std::logic_error("FakeLambda::run() may be called once");
   run_started = Clock::now();
@@ -81,7 +82,7 @@ asio::awaitable<Report> FakeLambda::Core::run() {
   co_return report;
 }
 
-void FakeLambda::Core::begin_init() {
+void FakeLambda::Sandbox::begin_init() {
   emit(platform("platform.initStart", {{"initializationType", scenario.initialization_type},
                                        {"phase", "init"},
                                        {"runtimeVersion", "fake-lambda.v1"},
@@ -96,7 +97,7 @@ void FakeLambda::Core::begin_init() {
 
 // `first`: the sandbox's Init, whose outcome is the report's init_*; otherwise Init again after
 // a reset, which only marks the report when it fails.
-asio::awaitable<bool> FakeLambda::Core::init_phase(Clock::time_point started, bool first) {
+asio::awaitable<bool> FakeLambda::Sandbox::init_phase(Clock::time_point started, bool first) {
   const auto deadline = started + scenario.init_timeout;
   auto ended = [&] { return stopping || fatal_error.has_value(); };
   auto externals_registered = [&] {
@@ -170,7 +171,7 @@ asio::awaitable<bool> FakeLambda::Core::init_phase(Clock::time_point started, bo
 // each one's end was reported, replaced by a fresh, unregistered one that on_init_start
 // relaunches; Init then waits for them as at the start. What they kept in /tmp survives, as
 // Lambda keeps /tmp across resets. False when the sandbox cannot go on.
-asio::awaitable<bool> FakeLambda::Core::restart_extensions(int after_index) {
+asio::awaitable<bool> FakeLambda::Sandbox::restart_extensions(int after_index) {
   for (auto& e : extensions)
     if (e->alive()) kill(*e);
   // A process must be gone before its successor starts: both would own its port and its files.
@@ -213,7 +214,7 @@ asio::awaitable<bool> FakeLambda::Core::restart_extensions(int after_index) {
 
 // One invocation: the platform starts it, the runtime and the INVOKE-subscribers work, and it
 // ends when all of them are back in /next (or at deadlineMs). False when the sandbox must reset.
-asio::awaitable<bool> FakeLambda::Core::invoke_phase(int index) {
+asio::awaitable<bool> FakeLambda::Sandbox::invoke_phase(int index) {
   if (owner && owner->on_invocation) owner->on_invocation(index);
   thaw();
   phase = Phase::invoke;
@@ -228,12 +229,12 @@ asio::awaitable<bool> FakeLambda::Core::invoke_phase(int index) {
   co_return true;
 }
 
-json::object FakeLambda::Core::traced(json::object record) const {
+json::object FakeLambda::Sandbox::traced(json::object record) const {
   if (invoke && invoke->tracing) record["tracing"] = *invoke->tracing;
   return record;
 }
 
-void FakeLambda::Core::begin_invoke(int index) {
+void FakeLambda::Sandbox::begin_invoke(int index) {
   CurrentInvoke current;
   current.index = index;
   current.request_id = random_uuid();
@@ -274,7 +275,7 @@ void FakeLambda::Core::begin_invoke(int index) {
 
 // The fake runtime writes its lines, works for function_duration, responds and asks for the next
 // invocation: that is when platform.runtimeDone is generated.
-asio::awaitable<void> FakeLambda::Core::fake_runtime() {
+asio::awaitable<void> FakeLambda::Sandbox::fake_runtime() {
   auto& current = *invoke;
   emit_function_lines(current);
   co_await changed->wait_until([&] { return stopping || fatal_error.has_value(); },
@@ -284,7 +285,7 @@ asio::awaitable<void> FakeLambda::Core::fake_runtime() {
   current.runtime_done_at = Clock::now();
   const auto done_wall = WallClock::now();
   const auto runtime_ms = to_ms(*current.runtime_done_at - current.start);
-  Event done = platform(
+  GeneratedEvent done = platform(
       "platform.runtimeDone",
       traced({{"requestId", current.request_id},
               {"status", timed_out ? "timeout" : "success"},
@@ -297,7 +298,7 @@ asio::awaitable<void> FakeLambda::Core::fake_runtime() {
 }
 
 // True when every INVOKE-subscriber was back in /next before deadlineMs.
-asio::awaitable<bool> FakeLambda::Core::extensions_finish() {
+asio::awaitable<bool> FakeLambda::Sandbox::extensions_finish() {
   auto all_back = [&] {
     for (const auto& e : extensions)
       if (e->busy && e->alive()) return false;
@@ -307,7 +308,7 @@ asio::awaitable<bool> FakeLambda::Core::extensions_finish() {
       [&] { return stopping || fatal_error.has_value() || all_back(); }, invoke->deadline);
 }
 
-void FakeLambda::Core::end_invoke(bool in_time) {
+void FakeLambda::Sandbox::end_invoke(bool in_time) {
   auto& current = *invoke;
   auto& result = report.invocations.back();
   const auto end = Clock::now();
@@ -354,7 +355,23 @@ void FakeLambda::Core::end_invoke(bool in_time) {
   invoke.reset();
 }
 
-asio::awaitable<void> FakeLambda::Core::shutdown_phase(const std::string& reason) {
+asio::awaitable<bool> FakeLambda::Sandbox::flush_telemetry(Clock::time_point deadline) {
+  auto drained = [&] {
+    for (const auto& e : extensions) {
+      if (!e->alive() || !e->subscriber) continue;
+      const auto& s = *e->subscriber;
+      if (!s.queue.empty() || s.sending || s.pending_dropped_records > 0) return false;
+    }
+    return true;
+  };
+  flushing = true;
+  notify();
+  const bool done = co_await changed->wait_until([&] { return stopping || drained(); }, deadline);
+  flushing = false;
+  co_return done && !stopping;
+}
+
+asio::awaitable<void> FakeLambda::Sandbox::shutdown_phase(const std::string& reason) {
   thaw();
   phase = Phase::shutdown;
   report.shutdown_reason = reason;
@@ -365,6 +382,18 @@ asio::awaitable<void> FakeLambda::Core::shutdown_phase(const std::string& reason
   const auto extensions_budget = scenario.shutdown_budget - share;
   shutdown_deadline = started + extensions_budget;
   const auto deadline_ms = epoch_ms(WallClock::now()) + extensions_budget.count();
+  // Lambda delivers what it buffered (the last invocation's lines, its platform.report) before
+  // SHUTDOWN: an extension that exits at once must not lose them. Bounded, so that a listener
+  // that stopped answering cannot eat the extensions' whole budget.
+  const auto flush_limit = std::chrono::duration_cast<Clock::duration>(
+      extensions_budget * std::clamp(scenario.shutdown_flush_share, 0.0, 1.0));
+  if (!co_await flush_telemetry(started + flush_limit) && !stopping)
+    report.problems.push_back("telemetry still buffered at SHUTDOWN: a listener did not take it "
+                              "within " +
+                              std::to_string(std::chrono::duration_cast<milliseconds>(flush_limit).count()) +
+                              " ms");
+  if (stopping) co_return;
+  call(owner ? owner->on_shutdown : std::function<void()>{});
   const auto shutdown_json = shutdown_event(reason, deadline_ms);
   for (auto& e : extensions) {
     if (!e->alive()) continue;
