@@ -114,6 +114,19 @@ std::size_t RecordingSink::Recorder::record(net::Request& request) {
 
 asio::awaitable<net::Response> RecordingSink::Recorder::handle(net::Request& request) {
   auto self = shared_from_this();
+  if (sigv4) {
+    sigv4->now = std::chrono::system_clock::now();
+    const auto verdict = sigv4::verify(request, *sigv4);
+    if (!verdict) {
+      ++refused_signatures;
+      const auto index = record(request);
+      received[index].status = 403;
+      changed->notify();
+      auto response = answer(403, json::serialize(json::object{{"message", verdict.reason}}));
+      response.set("X-Amzn-ErrorType", verdict.code);
+      co_return response;
+    }
+  }
   const auto index = record(request);
 
   unsigned status = 200;
@@ -182,6 +195,10 @@ void RecordingSink::set_fault(SinkFault fault) {
 }
 
 SinkFault RecordingSink::fault() const { return recorder_->fault; }
+void RecordingSink::require_sigv4(const sigv4::Expectation& expected) {
+  recorder_->sigv4 = expected;
+}
+std::uint64_t RecordingSink::refused_signatures() const { return recorder_->refused_signatures; }
 std::uint64_t RecordingSink::requests() const { return recorder_->requests; }
 std::uint64_t RecordingSink::accepted_requests() const { return recorder_->accepted; }
 std::uint64_t RecordingSink::bytes() const { return recorder_->bytes; }

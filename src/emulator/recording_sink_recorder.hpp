@@ -3,6 +3,7 @@
 // and the raw sockets that misbehave on purpose) and its recording (recording_sink.cpp).
 
 #include "ltf/emulator.hpp"
+#include "ltf/fake_aws.hpp"
 #include "ltf/net.hpp"
 #include "ltf/notifier.hpp"
 
@@ -35,6 +36,8 @@ struct RecordingSink::Recorder : std::enable_shared_from_this<RecordingSink::Rec
   std::mt19937_64 rng;
   std::shared_ptr<async::Notifier> changed;
   SinkFault fault;
+  std::optional<sigv4::Expectation> sigv4;  // require_sigv4()
+  std::uint64_t refused_signatures = 0;
   std::uint16_t port = 0;
   bool listening = false;  // listen() succeeded and stop() not called
   Listener listener = Listener::none;
