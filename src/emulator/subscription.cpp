@@ -1,3 +1,4 @@
+// The Telemetry API subscribe body parsed and checked rule by rule, as Lambda does (spec 3.1).
 #include "subscription.hpp"
 
 #include <boost/json/parse.hpp>
