@@ -4,8 +4,10 @@
 // the extension's internals. Tests run it in-process on their own io_context next to the extension
 // under test; `fake-lambda` wraps it and runs real extension processes.
 //
-// Also here: RecordingSink, a local HTTP destination that records what an extension delivered and
-// can be told to fail in the ways real endpoints fail.
+// RecordingSink, the local destination that records what an extension delivered, is in
+// ltf/recording_sink.hpp (included here: fake-lambda's summaries use it).
+
+#include "ltf/recording_sink.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -22,6 +24,7 @@
 #include <vector>
 
 namespace ltf::emulator {
+
 
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
@@ -65,6 +68,10 @@ struct Scenario {
   milliseconds runtime_init_duration{0};      // fake runtime bootstrap, after externals registered
   milliseconds shutdown_budget{2000};         // whole Shutdown phase
   milliseconds runtime_shutdown_share{300};   // SHUTDOWN deadlineMs = now + budget - this share
+  // At Shutdown's start, what is still buffered for subscribers is delivered before SHUTDOWN is
+  // sent, as Lambda and the RIE do; this bounds the wait, as a share of the extensions' part of
+  // the budget (what is left after this wait is theirs, the deadline does not move).
+  double shutdown_flush_share = 0.5;
   milliseconds idle_before_first_invocation{0};  // frozen time after Init (provisioned
                                                   // concurrency: set this long and
                                                   // initialization_type accordingly)
@@ -110,6 +117,7 @@ struct ExtensionReport {
   std::string schema_version;
   std::optional<Micros> init_time;  // launch (or run() start) -> first /event/next
   std::string error_type;           // from init/error or exit/error (first one kept)
+  std::string error_message;        // that call's errorMessage, when its body had one
   bool received_shutdown = false;
   bool exited = false;              // extension_exited() was called
   bool exited_before_deadline = false;  // ...during Shutdown, before deadlineMs, not killed
@@ -216,6 +224,7 @@ class FakeLambda {
   std::function<void()> on_freeze;           // the sandbox is frozen (SIGSTOP the extensions)
   std::function<void()> on_thaw;             // the sandbox is thawed (SIGCONT them)
   std::function<void(const std::string& name)> on_kill;  // kill this extension now (SIGKILL)
+  std::function<void()> on_shutdown;         // Shutdown began (telemetry flushed, SHUTDOWN next)
   std::function<void()> on_shutdown_deadline;  // deadlineMs reached: survivors get on_kill too
 
   // Told by the caller.
@@ -234,133 +243,10 @@ class FakeLambda {
   boost::asio::awaitable<bool> wait_until(std::function<bool()> condition,
                                           milliseconds limit = milliseconds(30000));
 
-  struct Core;  // defined in src/emulator
+  struct Sandbox;  // the emulated execution environment: src/emulator/sandbox.hpp
 
  private:
-  std::shared_ptr<Core> core_;
-};
-
-// ---------------------------------------------------------------------------------------------
-// A recording HTTP destination
-
-// Function lines compared with what the emulator produced.
-struct LineAccounting {
-  std::uint64_t produced = 0;
-  std::uint64_t received = 0;    // every arrival, duplicates included
-  std::uint64_t lost = 0;        // produced, never received
-  std::uint64_t duplicated = 0;  // arrivals beyond the first of a produced line
-  std::uint64_t unexpected = 0;  // arrivals of lines never produced
-  std::uint64_t unexpected_distinct = 0;  // distinct lines among those (e.g. an earlier run's
-                                          // lines, delivered late by its successor)
-  // Duplicates that are not the same event as their line's first arrival (the event's JSON
-  // differs, so its event id would too): a backend could not drop them. Only
-  // RecordingSink::account() knows the events; account_lines() leaves it 0.
-  std::uint64_t altered_duplicates = 0;
-};
-LineAccounting account_lines(const std::vector<std::string>& produced,
-                             const std::map<std::string, std::uint64_t>& received_counts);
-
-struct SinkFault {
-  enum class Kind { ok, refuse, status, hang, garbage, fail_fraction, reset, drip, body_limit };
-  Kind kind = Kind::ok;
-  unsigned status = 503;   // for Kind::status
-  double fraction = 0.0;   // for Kind::fail_fraction: answer 503 to this share of requests
-  std::optional<std::chrono::seconds> retry_after{};  // for Kind::status: sent as Retry-After
-  milliseconds drip_interval{100};  // for Kind::drip: one byte of the answer per interval
-  std::size_t max_body_bytes = 0;   // for Kind::body_limit
-
-  static SinkFault ok() { return {}; }
-  static SinkFault refuse() { return {Kind::refuse}; }               // connection refused
-  static SinkFault status_code(unsigned s) { return {Kind::status, s}; }
-  static SinkFault hang() { return {Kind::hang}; }                   // accept, never answer
-  static SinkFault garbage() { return {Kind::garbage}; }             // non-HTTP bytes, close
-  static SinkFault fail_fraction(double p) { return {Kind::fail_fraction, 503, p}; }
-  // 429 with `Retry-After: <seconds>`, as a throttling endpoint answers.
-  static SinkFault throttled(std::chrono::seconds retry_after) {
-    SinkFault fault{Kind::status, 429};
-    fault.retry_after = retry_after;
-    return fault;
-  }
-  // Reads the request and records its events, then sends part of the answer's head and resets
-  // the connection (RST): the batch arrived, but the sender cannot know it did.
-  static SinkFault reset() { return {Kind::reset}; }
-  // Records the request, then sends its 200 one byte per `interval`: slower than any sender's
-  // timeout, so the batch arrived but the sender gives up on the answer.
-  static SinkFault drip(milliseconds interval) {
-    SinkFault fault{Kind::drip};
-    fault.drip_interval = interval;
-    return fault;
-  }
-  // A server's body size limit (nginx's client_max_body_size): bodies larger than `bytes` as
-  // received (compressed, if they were) are answered 413 and not recorded; others are.
-  static SinkFault body_limit(std::size_t bytes) {
-    SinkFault fault{Kind::body_limit};
-    fault.max_body_bytes = bytes;
-    return fault;
-  }
-};
-
-struct ReceivedRequest {
-  std::string method;
-  std::string target;
-  std::string content_type;
-  std::string content_encoding;
-  std::string body;      // as received (still gzip-compressed if it was)
-  unsigned status = 0;   // what the sink answered (0: it never answered)
-  std::size_t events = 0;  // telemetry events recorded from it (only for 2xx answers)
-  Clock::time_point at{};  // when it had been read
-  // reset/drip: recorded and answered 2xx, but the answer was cut off (reset) or not yet
-  // complete when the sender went away (drip): the sender cannot know the batch arrived.
-  bool cut_short = false;
-};
-
-class RecordingSink {
- public:
-  explicit RecordingSink(boost::asio::any_io_executor executor, std::uint64_t seed = 1);
-  ~RecordingSink();
-  RecordingSink(const RecordingSink&) = delete;
-  RecordingSink& operator=(const RecordingSink&) = delete;
-
-  // Listens on 127.0.0.1:port (0 = any free port); the port is kept across refuse/ok switches.
-  boost::system::error_code listen(std::uint16_t port = 0);
-  std::uint16_t port() const;
-  std::string url() const;  // "http://127.0.0.1:PORT/"
-  void stop();
-
-  // Switchable at any time; applies to requests that arrive from now on.
-  void set_fault(SinkFault fault);
-  SinkFault fault() const;
-
-  // What arrived. Events are recorded only from requests answered 2xx (or meant to be, when a
-  // reset or drip fault kept the answer from the sender): a refused batch is the sender's to
-  // retry. Bodies may be gzip (Content-Encoding) and must be JSON arrays of events.
-  // A function event's line is its string record, or the `message` of an object record (or of a
-  // string record that is a JSON object, as JSON log format gives under schema 2022-07-01).
-  std::uint64_t requests() const;           // every request read, whatever the answer
-  std::uint64_t accepted_requests() const;  // answered 2xx
-  std::uint64_t bytes() const;              // body bytes of accepted requests, as received
-  std::uint64_t invalid_bodies() const;     // not a JSON array of events (answered 400)
-  std::uint64_t events() const;
-  std::uint64_t events_of_type(const std::string& type) const;
-  const std::map<std::string, std::uint64_t>& events_by_type() const;
-  std::uint64_t lines() const;  // function lines received, duplicates included
-  const std::map<std::string, std::uint64_t>& line_counts() const;
-  const std::vector<ReceivedRequest>& received() const;  // every request, in arrival order
-  // account_lines() over what arrived, plus the duplicates that were not the same event.
-  LineAccounting account(const std::vector<std::string>& produced) const;
-
-  // Resume when the condition holds; re-checked after every request. False if `limit` passed.
-  boost::asio::awaitable<bool> wait_until(std::function<bool()> condition,
-                                          milliseconds limit = milliseconds(30000));
-  boost::asio::awaitable<bool> wait_for_lines(std::uint64_t n,
-                                              milliseconds limit = milliseconds(30000));
-  boost::asio::awaitable<bool> wait_for_requests(std::uint64_t n,
-                                                 milliseconds limit = milliseconds(30000));
-
-  struct Core;  // defined in src/emulator
-
- private:
-  std::shared_ptr<Core> core_;
+  std::shared_ptr<Sandbox> sandbox_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -368,7 +254,9 @@ class RecordingSink {
 
 struct ProcessUsage {
   double cpu_seconds = 0;        // user + system
-  std::uint64_t peak_rss_kb = 0;  // ru_maxrss
+  // The process's own VmHWM, sampled while it lived (see src/emulator/launcher.hpp); 0 if it
+  // was never sampled.
+  std::uint64_t peak_rss_kb = 0;
 };
 
 struct SinkSummary {
@@ -385,6 +273,7 @@ struct Summary {
 };
 
 std::string format_summary(const Summary& summary);  // human-readable, several lines
+// The JSON report; its "version" is fake-lambda's (ltf::version()).
 boost::json::value report_json(const Summary& summary);
 
 }  // namespace ltf::emulator

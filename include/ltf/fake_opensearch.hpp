@@ -27,7 +27,7 @@
 // - `filter_path` supports comma-separated dotted patterns with `*` segments; as on the real
 //   server, objects and array elements left empty by the filter disappear.
 // - Auth failure bodies are not in the contract; they copy what real servers are reported to
-//   send (see fake_opensearch.cpp).
+//   send (see opensearch_server.cpp).
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -235,10 +235,10 @@ class FakeOpenSearch {
                                                   std::chrono::milliseconds limit =
                                                       std::chrono::milliseconds(30000));
 
-  struct Core;  // defined in src/emulator/fake_opensearch.cpp
+  struct Server;  // defined in src/emulator
 
  private:
-  std::shared_ptr<Core> core_;
+  std::shared_ptr<Server> server_;
 };
 
 }  // namespace ltf::emulator

@@ -1,7 +1,7 @@
 // Telemetry delivery to one subscriber: batches that honour maxItems / maxBytes / timeoutMs, one
 // POST in flight, retries with backoff, a bounded backlog whose overflow becomes
 // platform.logsDropped, and nothing at all while the sandbox is frozen.
-#include "core.hpp"
+#include "sandbox.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -14,14 +14,14 @@ using namespace boost::asio::experimental::awaitable_operators;
 
 namespace {
 
-struct Batch {
+struct OutgoingBatch {
   std::string body;
   std::vector<QueuedEvent> events;  // their json moved into body
 };
 
 bool is_log(const std::string& type) { return type == "function" || type == "extension"; }
 
-bool over(const FakeLambda::Core& core, const Subscriber& subscriber) {
+bool over(const FakeLambda::Sandbox& core, const Subscriber& subscriber) {
   return core.delivery_stopped || subscriber.extension->exited || subscriber.extension->killed;
 }
 
@@ -30,7 +30,7 @@ bool batch_full(const Subscriber& s) {
 }
 
 // Announces what the backlog had to drop, ahead of what is still queued.
-void announce_drops(FakeLambda::Core& core, Subscriber& s) {
+void announce_drops(FakeLambda::Sandbox& core, Subscriber& s) {
   if (s.pending_dropped_records == 0) return;
   auto event = core.platform(
       "platform.logsDropped",
@@ -48,9 +48,9 @@ void announce_drops(FakeLambda::Core& core, Subscriber& s) {
   s.pending_dropped_bytes = 0;
 }
 
-Batch take_batch(FakeLambda::Core& core, Subscriber& s) {
+OutgoingBatch take_batch(FakeLambda::Sandbox& core, Subscriber& s) {
   announce_drops(core, s);
-  Batch batch;
+  OutgoingBatch batch;
   batch.body.push_back('[');  // not `= "["`: GCC 12 -O2 misreads that as an overlapping copy
   while (!s.queue.empty() && batch.events.size() < s.request.max_items) {
     auto& next = s.queue.front();
@@ -67,7 +67,7 @@ Batch take_batch(FakeLambda::Core& core, Subscriber& s) {
   return batch;
 }
 
-void record_delivery(FakeLambda::Core& core, Subscriber& s, const Batch& batch) {
+void record_delivery(FakeLambda::Sandbox& core, Subscriber& s, const OutgoingBatch& batch) {
   const auto now = Clock::now();
   auto& entry = core.report_of(*s.extension);
   for (const auto& event : batch.events) {
@@ -80,7 +80,7 @@ void record_delivery(FakeLambda::Core& core, Subscriber& s, const Batch& batch) 
 
 // Completes when `limit` of unfrozen time has passed (a POST to a frozen listener is not late:
 // the real platform is frozen too), or at once when delivery is over.
-asio::awaitable<void> give_up_after(std::shared_ptr<FakeLambda::Core> core, Subscriber& s,
+asio::awaitable<void> give_up_after(std::shared_ptr<FakeLambda::Sandbox> core, Subscriber& s,
                                     milliseconds limit) {
   auto deadline = Clock::now() + limit;
   for (;;) {
@@ -93,8 +93,8 @@ asio::awaitable<void> give_up_after(std::shared_ptr<FakeLambda::Core> core, Subs
 }
 
 // One POST; true when the listener answered 2xx.
-asio::awaitable<bool> post_once(std::shared_ptr<FakeLambda::Core> core, Subscriber& s,
-                                const Batch& batch) {
+asio::awaitable<bool> post_once(std::shared_ptr<FakeLambda::Sandbox> core, Subscriber& s,
+                                const OutgoingBatch& batch) {
   net::Request request{net::http::verb::post, s.request.target, 11};
   request.set(net::http::field::content_type, "application/json");
   request.body() = batch.body;
@@ -109,10 +109,20 @@ asio::awaitable<bool> post_once(std::shared_ptr<FakeLambda::Core> core, Subscrib
   co_return exchange.ok() && exchange.response.result_int() / 100 == 2;
 }
 
-asio::awaitable<void> send_until_delivered(std::shared_ptr<FakeLambda::Core> core,
-                                           Subscriber& s, Batch batch) {
+asio::awaitable<void> send_until_delivered(std::shared_ptr<FakeLambda::Sandbox> core,
+                                           Subscriber& s, OutgoingBatch batch) {
   auto& c = *core;
   auto backoff = c.scenario.retry_backoff_initial;
+  s.sending = true;
+  // Cleared however this ends (delivered, over, or the coroutine destroyed), and told.
+  struct Sent {
+    FakeLambda::Sandbox& c;
+    Subscriber& s;
+    ~Sent() {
+      s.sending = false;
+      c.notify();
+    }
+  } sent{c, s};
   for (;;) {
     co_await c.changed->wait_until([&] { return !c.frozen || over(c, s); });
     if (over(c, s)) co_return;
@@ -127,14 +137,15 @@ asio::awaitable<void> send_until_delivered(std::shared_ptr<FakeLambda::Core> cor
   }
 }
 
-asio::awaitable<void> deliver(std::shared_ptr<FakeLambda::Core> core, Subscriber& s) {
+asio::awaitable<void> deliver(std::shared_ptr<FakeLambda::Sandbox> core, Subscriber& s) {
   auto& c = *core;
   for (;;) {
     co_await c.changed->wait_until([&] { return over(c, s) || (!c.frozen && !s.queue.empty()); });
     if (over(c, s)) co_return;
     // The batch window opens with its oldest event; a full batch closes it early.
     const auto due = s.queue.front().queued_at + s.request.timeout;
-    co_await c.changed->wait_until([&] { return over(c, s) || c.frozen || batch_full(s); }, due);
+    co_await c.changed->wait_until(
+        [&] { return over(c, s) || c.frozen || batch_full(s) || c.flushing; }, due);
     if (over(c, s)) co_return;
     if (c.frozen) continue;  // resumes at thaw, by then overdue
     co_await send_until_delivered(core, s, take_batch(c, s));
@@ -143,7 +154,7 @@ asio::awaitable<void> deliver(std::shared_ptr<FakeLambda::Core> core, Subscriber
 
 }  // namespace
 
-void FakeLambda::Core::enqueue(Subscriber& s, const Event& event) {
+void FakeLambda::Sandbox::enqueue(Subscriber& s, const GeneratedEvent& event) {
   const bool log = is_log(event.type);
   // Schema 2022-07-01 knows only string records.
   const bool stringify = log && event.record.is_object() && s.request.schema_version == "2022-07-01";
@@ -162,7 +173,7 @@ void FakeLambda::Core::enqueue(Subscriber& s, const Event& event) {
   s.queue.push_back({event.type, std::move(text), event.request_id, Clock::now()});
 }
 
-void FakeLambda::Core::start_delivery(Subscriber& subscriber) {
+void FakeLambda::Sandbox::start_delivery(Subscriber& subscriber) {
   asio::co_spawn(executor, deliver(shared_from_this(), subscriber), asio::detached);
 }
 

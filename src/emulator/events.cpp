@@ -1,6 +1,6 @@
 // The platform's event stream: the shapes of spec section 4, produced once and fanned out to every
 // subscriber that asked for that stream.
-#include "core.hpp"
+#include "sandbox.hpp"
 
 #include <boost/json/serialize.hpp>
 
@@ -22,11 +22,11 @@ std::string function_line(int invocation, int line, std::size_t bytes) {
 
 }  // namespace
 
-Event FakeLambda::Core::platform(std::string type, json::object record) const {
-  return Event{std::move(type), iso_time(WallClock::now()), json::value(std::move(record)), {}};
+GeneratedEvent FakeLambda::Sandbox::platform(std::string type, json::object record) const {
+  return GeneratedEvent{std::move(type), iso_time(WallClock::now()), json::value(std::move(record)), {}};
 }
 
-void FakeLambda::Core::emit(Event event) {
+void FakeLambda::Sandbox::emit(GeneratedEvent event) {
   if (delivery_stopped) return;
   ++report.events_produced[event.type];
   if (phase == Phase::created || phase == Phase::init) init_events.push_back(event);
@@ -38,7 +38,7 @@ void FakeLambda::Core::emit(Event event) {
   notify();
 }
 
-void FakeLambda::Core::emit_function_lines(const CurrentInvoke& current) {
+void FakeLambda::Sandbox::emit_function_lines(const CurrentInvoke& current) {
   for (int line = 0; line < scenario.log_lines_per_invocation; ++line) {
     auto text = function_line(current.index, line, scenario.log_line_bytes);
     report.function_lines.push_back(text);
@@ -51,11 +51,11 @@ void FakeLambda::Core::emit_function_lines(const CurrentInvoke& current) {
                             {"message", text}};
     else
       record = json::string(text);
-    emit(Event{"function", now, std::move(record), {}});
+    emit(GeneratedEvent{"function", now, std::move(record), {}});
   }
 }
 
-void FakeLambda::Core::emit_extension_line(const Extension& extension, const std::string& line) {
+void FakeLambda::Sandbox::emit_extension_line(const Extension& extension, const std::string& line) {
   (void)extension;  // Lambda does not say which extension wrote a line; neither do we
   const auto now = iso_time(WallClock::now());
   json::value record;
@@ -63,10 +63,10 @@ void FakeLambda::Core::emit_extension_line(const Extension& extension, const std
     record = json::object{{"timestamp", now}, {"level", "INFO"}, {"message", line}};
   else
     record = json::string(line);
-  emit(Event{"extension", now, std::move(record), {}});
+  emit(GeneratedEvent{"extension", now, std::move(record), {}});
 }
 
-std::string FakeLambda::Core::invoke_event(const CurrentInvoke& current) const {
+std::string FakeLambda::Sandbox::invoke_event(const CurrentInvoke& current) const {
   json::object event{
       {"eventType", "INVOKE"},
       {"deadlineMs", current.deadline_ms},
@@ -78,7 +78,7 @@ std::string FakeLambda::Core::invoke_event(const CurrentInvoke& current) const {
   return json::serialize(event);
 }
 
-std::string FakeLambda::Core::shutdown_event(const std::string& reason,
+std::string FakeLambda::Sandbox::shutdown_event(const std::string& reason,
                                              std::int64_t deadline_ms) const {
   return json::serialize(json::object{
       {"eventType", "SHUTDOWN"}, {"deadlineMs", deadline_ms}, {"shutdownReason", reason}});

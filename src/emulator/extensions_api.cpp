@@ -1,6 +1,6 @@
 // The Extensions API: register, the /event/next long-poll, init/error and exit/error, with the
 // status codes and errorType strings of spec 1.2-1.5.
-#include "core.hpp"
+#include "sandbox.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -28,7 +28,7 @@ bool accepts_feature(const std::string& header_value, std::string_view feature) 
 
 }  // namespace
 
-net::Response FakeLambda::Core::on_register(const net::Request& request) {
+net::Response FakeLambda::Sandbox::on_register(const net::Request& request) {
   const auto name = header(request, "Lambda-Extension-Name");
   if (name.empty())
     return api_error(request, 403, "Extension.InvalidExtensionName", "Empty extension name");
@@ -107,7 +107,7 @@ net::Response FakeLambda::Core::on_register(const net::Request& request) {
   return response;
 }
 
-asio::awaitable<net::Response> FakeLambda::Core::on_next(const net::Request& request) {
+asio::awaitable<net::Response> FakeLambda::Sandbox::on_next(const net::Request& request) {
   auto who = identify(request);
   if (auto* refusal = std::get_if<net::Response>(&who)) co_return std::move(*refusal);
   auto& extension = *std::get<Extension*>(who);
@@ -148,7 +148,7 @@ asio::awaitable<net::Response> FakeLambda::Core::on_next(const net::Request& req
   co_return response;
 }
 
-void FakeLambda::Core::finished_invoke(Extension& extension, Clock::time_point now) {
+void FakeLambda::Sandbox::finished_invoke(Extension& extension, Clock::time_point now) {
   extension.busy = false;
   if (!invoke || report.invocations.empty()) return;
   ExtensionInvokeTiming timing;
@@ -164,7 +164,7 @@ void FakeLambda::Core::finished_invoke(Extension& extension, Clock::time_point n
   report.invocations.back().extensions.push_back(std::move(timing));
 }
 
-net::Response FakeLambda::Core::on_error_report(const net::Request& request, bool init_error) {
+net::Response FakeLambda::Sandbox::on_error_report(const net::Request& request, bool init_error) {
   auto who = identify(request);
   if (auto* refusal = std::get_if<net::Response>(&who)) return std::move(*refusal);
   auto& extension = *std::get<Extension*>(who);
@@ -175,6 +175,14 @@ net::Response FakeLambda::Core::on_error_report(const net::Request& request, boo
   if (!extension.failed) {
     extension.failed = true;
     report_of(extension).error_type = error_type;
+    // The body is {"errorMessage", "errorType", "stackTrace"}; the message is what a user needs
+    // to see, whether or not the extension's own output is shown.
+    boost::system::error_code ec;
+    const auto body = json::parse(request.body(), ec);
+    if (!ec && body.is_object())
+      if (const auto* message = body.get_object().if_contains("errorMessage");
+          message && message->is_string())
+        report_of(extension).error_message = std::string(message->get_string());
     // init/error after Init is as fatal as exit/error: the sandbox is reset either way.
     const bool fails_init = init_error && (phase == Phase::init || phase == Phase::created);
     fail(fails_init ? "Extension.InitError" : "Extension.ExitError",

@@ -1,5 +1,5 @@
 // FakeLambda's public face and the small state helpers every other file uses.
-#include "core.hpp"
+#include "sandbox.hpp"
 
 #include <boost/asio/ip/address_v4.hpp>
 
@@ -10,7 +10,7 @@ bool Subscriber::wants(const std::string& type) const {
   return std::find(request.types.begin(), request.types.end(), stream) != request.types.end();
 }
 
-FakeLambda::Core::Core(asio::any_io_executor ex, Scenario s)
+FakeLambda::Sandbox::Sandbox(asio::any_io_executor ex, Scenario s)
     : executor(ex),
       scenario(std::move(s)),
       changed(std::make_shared<async::Notifier>(ex)),
@@ -21,19 +21,19 @@ FakeLambda::Core::Core(asio::any_io_executor ex, Scenario s)
   for (const auto& name : scenario.external_extensions) add_extension(name, true);
 }
 
-Extension* FakeLambda::Core::find_by_name(const std::string& name) {
+Extension* FakeLambda::Sandbox::find_by_name(const std::string& name) {
   for (auto& e : extensions)
     if (e->name == name) return e.get();
   return nullptr;
 }
 
-Extension* FakeLambda::Core::find_by_id(const std::string& id) {
+Extension* FakeLambda::Sandbox::find_by_id(const std::string& id) {
   for (auto& e : extensions)
     if (e->registered && e->id == id) return e.get();
   return nullptr;
 }
 
-Extension& FakeLambda::Core::add_extension(const std::string& name, bool external) {
+Extension& FakeLambda::Sandbox::add_extension(const std::string& name, bool external) {
   auto extension = std::make_unique<Extension>();
   extension->name = name;
   extension->external = external;
@@ -47,21 +47,21 @@ Extension& FakeLambda::Core::add_extension(const std::string& name, bool externa
   return *extensions.back();
 }
 
-ExtensionReport& FakeLambda::Core::report_of(const Extension& extension) {
+ExtensionReport& FakeLambda::Sandbox::report_of(const Extension& extension) {
   return report.extensions[extension.report_index];
 }
 
-void FakeLambda::Core::fail(const std::string& error_type, const std::string& problem) {
+void FakeLambda::Sandbox::fail(const std::string& error_type, const std::string& problem) {
   if (!fatal_error) fatal_error = error_type;
   report.problems.push_back(problem);
   notify();
 }
 
-void FakeLambda::Core::call(const std::function<void()>& hook) {
+void FakeLambda::Sandbox::call(const std::function<void()>& hook) {
   if (owner && hook) hook();
 }
 
-void FakeLambda::Core::kill(Extension& extension) {
+void FakeLambda::Sandbox::kill(Extension& extension) {
   if (extension.killed || extension.exited) return;
   extension.killed = true;
   report_of(extension).killed = true;
@@ -72,41 +72,41 @@ void FakeLambda::Core::kill(Extension& extension) {
 // ---------------------------------------------------------------------------------------------
 
 FakeLambda::FakeLambda(asio::any_io_executor executor, Scenario scenario)
-    : core_(std::make_shared<Core>(std::move(executor), std::move(scenario))) {
-  core_->owner = this;
+    : sandbox_(std::make_shared<Sandbox>(std::move(executor), std::move(scenario))) {
+  sandbox_->owner = this;
 }
 
 FakeLambda::~FakeLambda() {
   stop();
-  core_->owner = nullptr;
+  sandbox_->owner = nullptr;
 }
 
 boost::system::error_code FakeLambda::listen(std::uint16_t port) {
-  std::weak_ptr<Core> weak = core_;
+  std::weak_ptr<Sandbox> weak = sandbox_;
   // The handler holds the core only while a request is being answered, so a parked /next keeps
   // it alive but the server (which the core owns) never does.
-  core_->server = std::make_unique<net::HttpServer>(
-      core_->executor, [weak](net::Request& request) -> asio::awaitable<net::Response> {
+  sandbox_->server = std::make_unique<net::HttpServer>(
+      sandbox_->executor, [weak](net::Request& request) -> asio::awaitable<net::Response> {
         auto core = weak.lock();
         if (!core) co_return net::Response{net::http::status::service_unavailable, 11};
         co_return co_await core->handle(request);
       });
-  auto ec = core_->server->listen({asio::ip::address_v4::loopback(), port});
-  if (!ec) core_->server->start();
+  auto ec = sandbox_->server->listen({asio::ip::address_v4::loopback(), port});
+  if (!ec) sandbox_->server->start();
   return ec;
 }
 
-std::uint16_t FakeLambda::port() const { return core_->server ? core_->server->port() : 0; }
+std::uint16_t FakeLambda::port() const { return sandbox_->server ? sandbox_->server->port() : 0; }
 
 std::string FakeLambda::runtime_api() const { return "127.0.0.1:" + std::to_string(port()); }
 
 asio::awaitable<Report> FakeLambda::run() {
-  auto core = core_;
+  auto core = sandbox_;
   co_return co_await core->run();
 }
 
 void FakeLambda::stop() {
-  auto& c = *core_;
+  auto& c = *sandbox_;
   if (c.stopping) return;
   c.stopping = true;
   if (c.phase != Phase::done) c.report.aborted = true;
@@ -116,21 +116,21 @@ void FakeLambda::stop() {
 }
 
 void FakeLambda::extension_launched(const std::string& name) {
-  auto* extension = core_->find_by_name(name);
-  if (!extension) extension = &core_->add_extension(name, false);
+  auto* extension = sandbox_->find_by_name(name);
+  if (!extension) extension = &sandbox_->add_extension(name, false);
   extension->launched = true;
   extension->launched_at = Clock::now();
 }
 
 void FakeLambda::extension_launch_failed(const std::string& name, const std::string& why) {
-  auto* extension = core_->find_by_name(name);
-  if (!extension) extension = &core_->add_extension(name, false);
-  core_->report_of(*extension).error_type = "Extension.LaunchError";
-  core_->fail("Extension.LaunchError", "extension " + name + " could not be launched: " + why);
+  auto* extension = sandbox_->find_by_name(name);
+  if (!extension) extension = &sandbox_->add_extension(name, false);
+  sandbox_->report_of(*extension).error_type = "Extension.LaunchError";
+  sandbox_->fail("Extension.LaunchError", "extension " + name + " could not be launched: " + why);
 }
 
 void FakeLambda::extension_exited(const std::string& name, int status) {
-  auto& c = *core_;
+  auto& c = *sandbox_;
   auto* extension = c.find_by_name(name);
   if (!extension) return;
   auto& entry = c.report_of(*extension);
@@ -154,17 +154,17 @@ void FakeLambda::extension_exited(const std::string& name, int status) {
 }
 
 void FakeLambda::extension_log(const std::string& name, const std::string& line) {
-  auto* extension = core_->find_by_name(name);
-  if (!extension || core_->delivery_stopped) return;
-  core_->emit_extension_line(*extension, line);
+  auto* extension = sandbox_->find_by_name(name);
+  if (!extension || sandbox_->delivery_stopped) return;
+  sandbox_->emit_extension_line(*extension, line);
 }
 
-Phase FakeLambda::phase() const { return core_->phase; }
-const Report& FakeLambda::report() const { return core_->report; }
+Phase FakeLambda::phase() const { return sandbox_->phase; }
+const Report& FakeLambda::report() const { return sandbox_->report; }
 
 asio::awaitable<bool> FakeLambda::wait_until(std::function<bool()> condition,
                                              milliseconds limit) {
-  auto changed = core_->changed;
+  auto changed = sandbox_->changed;
   co_return co_await changed->wait_until(std::move(condition), Clock::now() + limit);
 }
 

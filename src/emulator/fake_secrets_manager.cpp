@@ -1,5 +1,5 @@
 // FakeSecretsManager: GetSecretValue as Secrets Manager answers it, with the signature checked by
-// aws::verify_signature, and the Parameters and Secrets extension's GET route on the same server.
+// sigv4::verify, and the Parameters and Secrets extension's GET route on the same server.
 // The errors carry the AWS JSON 1.1 shape: status, X-Amzn-ErrorType, {"__type", "message"}.
 #include "ltf/fake_aws.hpp"
 
@@ -23,8 +23,8 @@ namespace asio = boost::asio;
 namespace http = net::http;
 namespace json = boost::json;
 
-aws::Credentials fake_credentials() {
-  return aws::Credentials{std::string(kFakeAccessKeyId), std::string(kFakeSecretAccessKey),
+AwsCredentials fake_credentials() {
+  return AwsCredentials{std::string(kFakeAccessKeyId), std::string(kFakeSecretAccessKey),
                           std::string(kFakeSessionToken)};
 }
 
@@ -35,8 +35,8 @@ std::string fake_secret_arn(std::string_view region, std::string_view account_id
          ":secret:" + std::string(name) + "-AbCdEf";
 }
 
-struct FakeSecretsManager::State : std::enable_shared_from_this<FakeSecretsManager::State> {
-  State(asio::any_io_executor ex, Options o)
+struct FakeSecretsManager::Service : std::enable_shared_from_this<FakeSecretsManager::Service> {
+  Service(asio::any_io_executor ex, Options o)
       : executor(ex), options(std::move(o)), changed(std::make_shared<async::Notifier>(ex)) {}
 
   struct StoredSecret {
@@ -90,7 +90,7 @@ net::Response aws_error(unsigned status, const std::string& code, const std::str
 
 }  // namespace
 
-net::Response FakeSecretsManager::State::refuse(unsigned status, std::string code,
+net::Response FakeSecretsManager::Service::refuse(unsigned status, std::string code,
                                                 std::string message) {
   ++refused;
   last_refusal = code + ": " + message;
@@ -98,7 +98,7 @@ net::Response FakeSecretsManager::State::refuse(unsigned status, std::string cod
 }
 
 // Hangs until stop(), or fails on purpose; nullopt: behave.
-asio::awaitable<std::optional<net::Response>> FakeSecretsManager::State::misbehave() {
+asio::awaitable<std::optional<net::Response>> FakeSecretsManager::Service::misbehave() {
   switch (misbehaviour) {
     case Misbehaviour::none: co_return std::nullopt;
     case Misbehaviour::malformed_json:
@@ -113,7 +113,7 @@ asio::awaitable<std::optional<net::Response>> FakeSecretsManager::State::misbeha
   co_return std::nullopt;
 }
 
-net::Response FakeSecretsManager::State::answer_secret(std::string_view id) {
+net::Response FakeSecretsManager::Service::answer_secret(std::string_view id) {
   const auto* entry = find(id);
   if (!entry)
     return aws_error(400, "ResourceNotFoundException",
@@ -128,13 +128,14 @@ net::Response FakeSecretsManager::State::answer_secret(std::string_view id) {
   return json_response(200, json::serialize(body));
 }
 
-asio::awaitable<net::Response> FakeSecretsManager::State::get_secret_value(
+asio::awaitable<net::Response> FakeSecretsManager::Service::get_secret_value(
     const net::Request& request) {
   ++direct_requests;
-  aws::VerifyParams params;
-  params.region = options.region;
-  params.service = "secretsmanager";
-  const aws::Verification verdict = aws::verify_signature(request, options.credentials, params);
+  sigv4::Expectation expected;
+  expected.credentials = options.credentials;
+  expected.region = options.region;
+  expected.service = "secretsmanager";
+  const sigv4::Verdict verdict = sigv4::verify(request, expected);
   if (!verdict) co_return refuse(403, verdict.code, verdict.reason);
 
   const auto target = request.find("X-Amz-Target");
@@ -156,7 +157,7 @@ asio::awaitable<net::Response> FakeSecretsManager::State::get_secret_value(
   co_return answer_secret(id->get_string());
 }
 
-asio::awaitable<net::Response> FakeSecretsManager::State::extension_get(
+asio::awaitable<net::Response> FakeSecretsManager::Service::extension_get(
     const net::Request& request) {
   ++extension_requests;
   const auto token = request.find("X-Aws-Parameters-Secrets-Token");
@@ -180,7 +181,7 @@ asio::awaitable<net::Response> FakeSecretsManager::State::extension_get(
   co_return answer_secret(id);
 }
 
-asio::awaitable<net::Response> FakeSecretsManager::State::handle(net::Request& request) {
+asio::awaitable<net::Response> FakeSecretsManager::Service::handle(net::Request& request) {
   const auto alive = shared_from_this();  // a hung request may resume after the fake is gone
   ++requests;
   const std::string_view target = request.target();
@@ -193,7 +194,7 @@ asio::awaitable<net::Response> FakeSecretsManager::State::handle(net::Request& r
 }
 
 FakeSecretsManager::FakeSecretsManager(asio::any_io_executor executor, Options options)
-    : state_(std::make_shared<State>(executor, std::move(options))) {
+    : state_(std::make_shared<Service>(executor, std::move(options))) {
   auto* state = state_.get();
   state_->server = std::make_unique<net::HttpServer>(
       executor, [state](net::Request& request) { return state->handle(request); });
@@ -205,7 +206,7 @@ void FakeSecretsManager::put_secret(std::string name, std::string secret_string)
   char version[40];
   std::snprintf(version, sizeof version, "00000000-0000-4000-8000-%012llu",
                 static_cast<unsigned long long>(++state_->versions));
-  state_->secrets[std::move(name)] = State::StoredSecret{std::move(secret_string), version};
+  state_->secrets[std::move(name)] = Service::StoredSecret{std::move(secret_string), version};
 }
 
 void FakeSecretsManager::remove_secret(std::string_view name) {

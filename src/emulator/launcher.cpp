@@ -1,3 +1,4 @@
+// Extension processes: spawned, read line by line, frozen, killed, sampled and reaped.
 #include "launcher.hpp"
 
 #include "ltf/notifier.hpp"
@@ -7,12 +8,14 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <array>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <fstream>
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/resource.h>
@@ -33,7 +36,23 @@ struct Child {
   bool alive = true;    // until its exit was announced
   bool reaped = false;  // waited for: the pid is no longer ours
   int open_streams = 2;  // stdout, stderr still being read
+  std::uint64_t peak_kb = 0;  // the largest VmHWM read so far
 };
+
+// VmHWM of a live process in KiB, 0 when it cannot be read (gone, or a zombie: no memory map).
+// /proc is served from memory: reading it does not block the thread.
+std::uint64_t high_water_mark_kb(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.starts_with("VmHWM:")) return std::strtoull(line.c_str() + 6, nullptr, 10);
+  return 0;
+}
+
+void sample(Child& child) {
+  if (child.reaped) return;  // its pid may belong to someone else by now
+  child.peak_kb = std::max(child.peak_kb, high_water_mark_kb(child.pid));
+}
 
 int exit_code(int status) {
   if (WIFEXITED(status)) return WEXITSTATUS(status);
@@ -47,8 +66,8 @@ double seconds(const timeval& t) {
 
 }  // namespace
 
-struct Launcher::State : std::enable_shared_from_this<Launcher::State> {
-  State(asio::any_io_executor ex, LineHandler l, ExitHandler e)
+struct Launcher::Processes : std::enable_shared_from_this<Launcher::Processes> {
+  Processes(asio::any_io_executor ex, LineHandler l, ExitHandler e)
       : executor(ex), signals(ex, SIGCHLD), changed(std::make_shared<async::Notifier>(ex)),
         on_line(std::move(l)), on_exit(std::move(e)) {}
 
@@ -65,11 +84,11 @@ struct Launcher::State : std::enable_shared_from_this<Launcher::State> {
 };
 
 namespace {
-asio::awaitable<void> announce_exit(std::shared_ptr<Launcher::State> state,
+asio::awaitable<void> announce_exit(std::shared_ptr<Launcher::Processes> state,
                                     std::shared_ptr<Child> child, int status, ProcessUsage usage);
 }  // namespace
 
-void Launcher::State::reap_finished() {
+void Launcher::Processes::reap_finished() {
   for (auto& child : children) {
     if (!child->alive || child->reaped) continue;
     int status = 0;
@@ -78,7 +97,7 @@ void Launcher::State::reap_finished() {
     child->reaped = true;  // its pid may be reused from now on: never signal it again
     ProcessUsage summary;
     summary.cpu_seconds = seconds(usage.ru_utime) + seconds(usage.ru_stime);
-    summary.peak_rss_kb = static_cast<std::uint64_t>(usage.ru_maxrss);  // Linux: kilobytes
+    summary.peak_rss_kb = child->peak_kb;  // see launcher.hpp: not ru_maxrss
     asio::co_spawn(executor, announce_exit(shared_from_this(), child, exit_code(status), summary),
                    asio::detached);
   }
@@ -88,7 +107,7 @@ namespace {
 
 // The exit is told once the child's last lines were read, so that everything it wrote reaches
 // Lambda before its end does; a grandchild keeping the pipes open delays that only briefly.
-asio::awaitable<void> announce_exit(std::shared_ptr<Launcher::State> state,
+asio::awaitable<void> announce_exit(std::shared_ptr<Launcher::Processes> state,
                                     std::shared_ptr<Child> child, int status, ProcessUsage usage) {
   std::function<bool()> drained = [child] { return child->open_streams == 0; };
   co_await state->changed->wait_until(std::move(drained),
@@ -98,7 +117,7 @@ asio::awaitable<void> announce_exit(std::shared_ptr<Launcher::State> state,
   state->changed->notify();
 }
 
-asio::awaitable<void> reap(std::shared_ptr<Launcher::State> state) {
+asio::awaitable<void> reap(std::shared_ptr<Launcher::Processes> state) {
   while (!state->stopped) {
     auto [ec, signal] = co_await state->signals.async_wait(asio::as_tuple(asio::use_awaitable));
     if (ec) co_return;
@@ -107,7 +126,7 @@ asio::awaitable<void> reap(std::shared_ptr<Launcher::State> state) {
 }
 
 // Forwards each line of one of a child's output streams; a partial last line is forwarded at EOF.
-asio::awaitable<void> read_lines(std::shared_ptr<Launcher::State> state,
+asio::awaitable<void> read_lines(std::shared_ptr<Launcher::Processes> state,
                                  std::shared_ptr<Child> child,
                                  std::shared_ptr<asio::posix::stream_descriptor> pipe) {
   std::string pending;
@@ -138,7 +157,7 @@ asio::awaitable<void> read_lines(std::shared_ptr<Launcher::State> state,
 }  // namespace
 
 Launcher::Launcher(asio::any_io_executor executor, LineHandler on_line, ExitHandler on_exit)
-    : state_(std::make_shared<State>(std::move(executor), std::move(on_line), std::move(on_exit))) {
+    : state_(std::make_shared<Processes>(std::move(executor), std::move(on_line), std::move(on_exit))) {
   asio::co_spawn(state_->executor, reap(state_), asio::detached);
 }
 
@@ -212,9 +231,36 @@ void Launcher::signal_all(int signal) {
     if (!child->reaped) ::kill(-child->pid, signal);
 }
 
+void Launcher::sample_memory() {
+  for (auto& child : state_->children) sample(*child);
+}
+
+namespace {
+asio::awaitable<void> watch(std::shared_ptr<Launcher::Processes> state,
+                            std::chrono::milliseconds interval) {
+  asio::steady_timer timer(state->executor);
+  for (;;) {
+    bool any_left = false;
+    for (auto& child : state->children) {
+      sample(*child);
+      any_left = any_left || !child->reaped;
+    }
+    if (!any_left || state->stopped) co_return;
+    timer.expires_after(interval);
+    auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (ec) co_return;
+  }
+}
+}  // namespace
+
+void Launcher::watch_memory(std::chrono::milliseconds interval) {
+  asio::co_spawn(state_->executor, watch(state_, interval), asio::detached);
+}
+
 void Launcher::kill(const std::string& name) {
   for (auto& child : state_->children)
     if (!child->reaped && child->name == name) {
+      sample(*child);  // its last chance: a killed process's peak is gone with it
       ::kill(-child->pid, SIGCONT);  // harmless if running; a stopped group must not linger
       ::kill(-child->pid, SIGKILL);
     }

@@ -2,6 +2,15 @@
 // Runs extension executables the way Lambda does: each its own process (and process group, so a
 // freeze or a kill reaches whatever it started), stdin from /dev/null, stdout and stderr read back
 // line by line, reaped on SIGCHLD with its resource usage.
+//
+// Peak memory is the process's own high-water mark, VmHWM in /proc/PID/status, as Lambda's
+// maxMemoryUsed counts the sandbox's pages and not ours. wait4's ru_maxrss would be simpler but
+// is wrong here: posix_spawn starts the child in fake-lambda's address space, and Linux keeps
+// that high-water mark across exec, so every small figure would be fake-lambda's size. VmHWM
+// cannot be read once the process has exited (a zombie has no memory map), so it is sampled
+// while the process lives, when it matters: at every freeze (the invocation's peak is behind
+// it), before every kill, and every few milliseconds during Shutdown, where an extension does its
+// last work and exits. Only growth in the last moments before an unannounced exit is missed.
 
 #include "ltf/emulator.hpp"
 
@@ -33,6 +42,9 @@ class Launcher {
   std::optional<std::string> spawn(const std::string& name, const std::string& path,
                                    const std::vector<std::string>& environment);
   void signal_all(int signal);            // SIGSTOP / SIGCONT every live child's group
+  void sample_memory();                   // reads every live child's VmHWM now
+  // Samples every `interval` until every child was reaped (or stop()): for Shutdown.
+  void watch_memory(std::chrono::milliseconds interval);
   void kill(const std::string& name);     // SIGKILL one child's group
   void kill_all();
   bool any_alive() const;
@@ -40,10 +52,10 @@ class Launcher {
   boost::asio::awaitable<bool> wait_until_all_reaped(std::chrono::milliseconds limit);
   void stop();  // no more reaping or reading: lets the io_context run out of work
 
-  struct State;
+  struct Processes;  // the children and their pipes: launcher.cpp
 
  private:
-  std::shared_ptr<State> state_;
+  std::shared_ptr<Processes> state_;
 };
 
 }  // namespace ltf::emulator

@@ -1,9 +1,11 @@
 // The story of one execution environment: Init, the invocations with a freeze between them, and
-// Shutdown (spec section 2). Timeouts and crashes end the story early with a reset-style Shutdown.
-#include "core.hpp"
+// Shutdown (spec section 2; Shutdown itself in shutdown.cpp). Timeouts and crashes end the story
+// early with a reset-style Shutdown.
+#include "sandbox.hpp"
 
 #include <boost/json/value_from.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <utility>
 
@@ -26,7 +28,7 @@ json::object span(const std::string& name, WallClock::time_point start, double d
 
 }  // namespace
 
-void FakeLambda::Core::freeze() {
+void FakeLambda::Sandbox::freeze() {
   if (!scenario.freeze || frozen) return;
   frozen = true;
   phase = Phase::frozen;
@@ -34,26 +36,26 @@ void FakeLambda::Core::freeze() {
   notify();
 }
 
-void FakeLambda::Core::thaw() {
+void FakeLambda::Sandbox::thaw() {
   if (!frozen) return;
   frozen = false;
   call(owner ? owner->on_thaw : std::function<void()>{});
   notify();
 }
 
-void FakeLambda::Core::finish() {
+void FakeLambda::Sandbox::finish() {
   phase = Phase::done;
   delivery_stopped = true;
   notify();
 }
 
-asio::awaitable<void> FakeLambda::Core::frozen_for(milliseconds idle) {
+asio::awaitable<void> FakeLambda::Sandbox::frozen_for(milliseconds idle) {
   if (idle.count() <= 0) co_return;
   co_await changed->wait_until([&] { return stopping || fatal_error.has_value(); },
                                Clock::now() + idle);
 }
 
-asio::awaitable<Report> FakeLambda::Core::run() {
+asio::awaitable<Report> FakeLambda::Sandbox::run() {
   auto self = shared_from_this();
   if (phase != Phase::created) throw std::logic_error("FakeLambda::run() may be called once");
   run_started = Clock::now();
@@ -81,7 +83,7 @@ asio::awaitable<Report> FakeLambda::Core::run() {
   co_return report;
 }
 
-void FakeLambda::Core::begin_init() {
+void FakeLambda::Sandbox::begin_init() {
   emit(platform("platform.initStart", {{"initializationType", scenario.initialization_type},
                                        {"phase", "init"},
                                        {"runtimeVersion", "fake-lambda.v1"},
@@ -96,7 +98,7 @@ void FakeLambda::Core::begin_init() {
 
 // `first`: the sandbox's Init, whose outcome is the report's init_*; otherwise Init again after
 // a reset, which only marks the report when it fails.
-asio::awaitable<bool> FakeLambda::Core::init_phase(Clock::time_point started, bool first) {
+asio::awaitable<bool> FakeLambda::Sandbox::init_phase(Clock::time_point started, bool first) {
   const auto deadline = started + scenario.init_timeout;
   auto ended = [&] { return stopping || fatal_error.has_value(); };
   auto externals_registered = [&] {
@@ -170,7 +172,7 @@ asio::awaitable<bool> FakeLambda::Core::init_phase(Clock::time_point started, bo
 // each one's end was reported, replaced by a fresh, unregistered one that on_init_start
 // relaunches; Init then waits for them as at the start. What they kept in /tmp survives, as
 // Lambda keeps /tmp across resets. False when the sandbox cannot go on.
-asio::awaitable<bool> FakeLambda::Core::restart_extensions(int after_index) {
+asio::awaitable<bool> FakeLambda::Sandbox::restart_extensions(int after_index) {
   for (auto& e : extensions)
     if (e->alive()) kill(*e);
   // A process must be gone before its successor starts: both would own its port and its files.
@@ -213,7 +215,7 @@ asio::awaitable<bool> FakeLambda::Core::restart_extensions(int after_index) {
 
 // One invocation: the platform starts it, the runtime and the INVOKE-subscribers work, and it
 // ends when all of them are back in /next (or at deadlineMs). False when the sandbox must reset.
-asio::awaitable<bool> FakeLambda::Core::invoke_phase(int index) {
+asio::awaitable<bool> FakeLambda::Sandbox::invoke_phase(int index) {
   if (owner && owner->on_invocation) owner->on_invocation(index);
   thaw();
   phase = Phase::invoke;
@@ -228,12 +230,12 @@ asio::awaitable<bool> FakeLambda::Core::invoke_phase(int index) {
   co_return true;
 }
 
-json::object FakeLambda::Core::traced(json::object record) const {
+json::object FakeLambda::Sandbox::traced(json::object record) const {
   if (invoke && invoke->tracing) record["tracing"] = *invoke->tracing;
   return record;
 }
 
-void FakeLambda::Core::begin_invoke(int index) {
+void FakeLambda::Sandbox::begin_invoke(int index) {
   CurrentInvoke current;
   current.index = index;
   current.request_id = random_uuid();
@@ -274,7 +276,7 @@ void FakeLambda::Core::begin_invoke(int index) {
 
 // The fake runtime writes its lines, works for function_duration, responds and asks for the next
 // invocation: that is when platform.runtimeDone is generated.
-asio::awaitable<void> FakeLambda::Core::fake_runtime() {
+asio::awaitable<void> FakeLambda::Sandbox::fake_runtime() {
   auto& current = *invoke;
   emit_function_lines(current);
   co_await changed->wait_until([&] { return stopping || fatal_error.has_value(); },
@@ -284,7 +286,7 @@ asio::awaitable<void> FakeLambda::Core::fake_runtime() {
   current.runtime_done_at = Clock::now();
   const auto done_wall = WallClock::now();
   const auto runtime_ms = to_ms(*current.runtime_done_at - current.start);
-  Event done = platform(
+  GeneratedEvent done = platform(
       "platform.runtimeDone",
       traced({{"requestId", current.request_id},
               {"status", timed_out ? "timeout" : "success"},
@@ -297,7 +299,7 @@ asio::awaitable<void> FakeLambda::Core::fake_runtime() {
 }
 
 // True when every INVOKE-subscriber was back in /next before deadlineMs.
-asio::awaitable<bool> FakeLambda::Core::extensions_finish() {
+asio::awaitable<bool> FakeLambda::Sandbox::extensions_finish() {
   auto all_back = [&] {
     for (const auto& e : extensions)
       if (e->busy && e->alive()) return false;
@@ -307,7 +309,7 @@ asio::awaitable<bool> FakeLambda::Core::extensions_finish() {
       [&] { return stopping || fatal_error.has_value() || all_back(); }, invoke->deadline);
 }
 
-void FakeLambda::Core::end_invoke(bool in_time) {
+void FakeLambda::Sandbox::end_invoke(bool in_time) {
   auto& current = *invoke;
   auto& result = report.invocations.back();
   const auto end = Clock::now();
@@ -352,43 +354,6 @@ void FakeLambda::Core::end_invoke(bool in_time) {
   if (result.status == "error") record["errorType"] = *fatal_error;
   emit(platform("platform.report", std::move(record)));
   invoke.reset();
-}
-
-asio::awaitable<void> FakeLambda::Core::shutdown_phase(const std::string& reason) {
-  thaw();
-  phase = Phase::shutdown;
-  report.shutdown_reason = reason;
-  const auto started = Clock::now();
-  // The runtime is stopped first (at once, in the fake); the rest of the budget is the
-  // extensions'.
-  const auto share = std::min(scenario.runtime_shutdown_share, scenario.shutdown_budget);
-  const auto extensions_budget = scenario.shutdown_budget - share;
-  shutdown_deadline = started + extensions_budget;
-  const auto deadline_ms = epoch_ms(WallClock::now()) + extensions_budget.count();
-  const auto shutdown_json = shutdown_event(reason, deadline_ms);
-  for (auto& e : extensions) {
-    if (!e->alive()) continue;
-    if (e->external && e->registered && e->wants_shutdown && !e->failed) {
-      e->pending_event = shutdown_json;
-      e->shutdown_sent = true;
-    } else if (!e->failed) {
-      kill(*e);  // not listening for SHUTDOWN: killed at once
-    }  // a failed extension was told to exit; it gets until the deadline
-  }
-  notify();
-  auto none_alive = [&] {
-    for (const auto& e : extensions)
-      if (e->alive()) return false;
-    return true;
-  };
-  const bool all_exited =
-      co_await changed->wait_until([&] { return stopping || none_alive(); }, *shutdown_deadline);
-  if (!all_exited && !stopping) {
-    call(owner ? owner->on_shutdown_deadline : std::function<void()>{});
-    for (auto& e : extensions)
-      if (e->alive()) kill(*e);
-  }
-  report.shutdown_duration = std::chrono::duration_cast<Micros>(Clock::now() - started);
 }
 
 }  // namespace ltf::emulator

@@ -1,7 +1,8 @@
 #pragma once
 // The state behind FakeOpenSearch, with no I/O: indices with their mappings and documents, index
 // templates, data streams, and the mapping checks a document goes through. The HTTP side
-// (fake_opensearch.cpp) and the bulk interpreter (opensearch_bulk.cpp) act on it.
+// (opensearch_server.cpp, opensearch_rest.cpp) and the bulk interpreter (opensearch_bulk.cpp)
+// act on it.
 
 #include "ltf/fake_opensearch.hpp"
 

@@ -1,6 +1,7 @@
 // What a run produced, condensed: statistics, line accounting against a sink, the human summary
 // fake-lambda prints and the JSON report it writes.
 #include "ltf/emulator.hpp"
+#include "ltf/version.hpp"
 
 #include <boost/json/value.hpp>
 #include <boost/json/value_from.hpp>
@@ -170,7 +171,9 @@ std::string format_summary(const Summary& summary) {
         << "; subscribed: " << join(e.subscribed_types) << "\n";
     out << "    init (launch -> first /next): "
         << (e.init_time ? fixed(ms(*e.init_time)) + " ms" : "never called /next") << "\n";
-    if (!e.error_type.empty()) out << "    error: " << e.error_type << "\n";
+    if (!e.error_type.empty())
+      out << "    error: " << e.error_type
+          << (e.error_message.empty() ? "" : ": " + e.error_message) << "\n";
     if (e.restarts > 0)
       out << "    killed mid-run and started again: " << e.restarts
           << " time(s); what it held in memory then is lost unless it had spilled it\n";
@@ -249,6 +252,7 @@ json::value report_json(const Summary& summary) {
                        {"schema_version", e.schema_version},
                        {"init_ms", optional_ms(e.init_time)},
                        {"error_type", e.error_type},
+                       {"error_message", e.error_message},
                        {"received_shutdown", e.received_shutdown},
                        {"exited", e.exited},
                        {"exited_before_deadline", e.exited_before_deadline},
@@ -289,7 +293,8 @@ json::value report_json(const Summary& summary) {
                                   {"error_type", e.error_type},
                                   {"message", e.message},
                                   {"extension", e.extension}});
-  json::object out{{"init", json::object{{"status", r.init_status},
+  json::object out{{"version", std::string(ltf::version())},
+                   {"init", json::object{{"status", r.init_status},
                                          {"error_type", r.init_error_type},
                                          {"duration_ms", ms(r.init_duration)}}},
                    {"extensions", std::move(extensions)},

@@ -1,6 +1,6 @@
 // Which handler answers which request; Lambda's 404/405 for everything else; and the one place
 // where error responses are built, so every one of them lands in the report.
-#include "core.hpp"
+#include "sandbox.hpp"
 
 namespace ltf::emulator {
 
@@ -17,7 +17,7 @@ std::string path_of(const net::Request& request) {
 
 }  // namespace
 
-net::Response FakeLambda::Core::api_error(const net::Request& request, unsigned status,
+net::Response FakeLambda::Sandbox::api_error(const net::Request& request, unsigned status,
                                           std::string_view error_type,
                                           std::string_view message,
                                           const Extension* extension) {
@@ -27,7 +27,7 @@ net::Response FakeLambda::Core::api_error(const net::Request& request, unsigned 
   return error_response(status, error_type, message);
 }
 
-std::variant<Extension*, net::Response> FakeLambda::Core::identify(const net::Request& request) {
+std::variant<Extension*, net::Response> FakeLambda::Sandbox::identify(const net::Request& request) {
   const auto id = header(request, "Lambda-Extension-Identifier");
   if (id.empty())
     return api_error(request, 403, "Extension.MissingExtensionIdentifier",
@@ -42,7 +42,7 @@ std::variant<Extension*, net::Response> FakeLambda::Core::identify(const net::Re
   return extension;
 }
 
-asio::awaitable<net::Response> FakeLambda::Core::handle(net::Request& request) {
+asio::awaitable<net::Response> FakeLambda::Sandbox::handle(net::Request& request) {
   using net::http::verb;
   const auto path = path_of(request);
   const auto method = request.method();

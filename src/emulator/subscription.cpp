@@ -1,3 +1,4 @@
+// The Telemetry API subscribe body parsed and checked rule by rule, as Lambda does (spec 3.1).
 #include "subscription.hpp"
 
 #include <boost/json/parse.hpp>
@@ -20,7 +21,7 @@ bool one_of(const std::array<std::string_view, N>& set, std::string_view value) 
   return std::find(set.begin(), set.end(), value) != set.end();
 }
 
-void check_types(const json::object& body, SubscriptionRequest& out,
+void check_types(const json::object& body, TelemetrySubscription& out,
                  std::vector<std::string>& problems) {
   const auto* types = body.if_contains("types");
   if (!types || (types->is_array() && types->get_array().empty())) {
@@ -42,7 +43,7 @@ void check_types(const json::object& body, SubscriptionRequest& out,
   }
 }
 
-void check_uri(std::string_view text, SubscriptionRequest& out,
+void check_uri(std::string_view text, TelemetrySubscription& out,
                std::vector<std::string>& problems) {
   out.uri = std::string(text);
   auto parsed = boost::urls::parse_absolute_uri(text);
@@ -65,7 +66,7 @@ void check_uri(std::string_view text, SubscriptionRequest& out,
   if (out.target.empty() || out.target.front() != '/') out.target.insert(0, "/");
 }
 
-void check_destination(const json::object& body, SubscriptionRequest& out,
+void check_destination(const json::object& body, TelemetrySubscription& out,
                        std::vector<std::string>& problems) {
   const auto* destination = body.if_contains("destination");
   if (!destination || !destination->is_object()) {
@@ -113,7 +114,7 @@ void check_range(const json::object& buffering, std::string_view name, std::int6
   out = static_cast<T>(number);
 }
 
-void check_buffering(const json::object& body, SubscriptionRequest& out,
+void check_buffering(const json::object& body, TelemetrySubscription& out,
                      std::vector<std::string>& problems) {
   const auto* buffering = body.if_contains("buffering");
   if (!buffering) return;
@@ -139,7 +140,7 @@ SubscriptionParse parse_subscription(std::string_view text,
   if (ec || !parsed.is_object())
     return std::vector<std::string>{"request body must be a JSON object"};
   const auto& body = parsed.get_object();
-  SubscriptionRequest out;
+  TelemetrySubscription out;
   std::vector<std::string> problems;
 
   const auto* schema = body.if_contains("schemaVersion");

@@ -18,7 +18,7 @@ struct SubscriptionLimits {
                                 default_timeout_ms = 1000;
 };
 
-struct SubscriptionRequest {
+struct TelemetrySubscription {
   std::string schema_version;
   std::vector<std::string> types;  // subset of platform, function, extension
   std::size_t max_items = SubscriptionLimits::default_items;
@@ -29,7 +29,7 @@ struct SubscriptionRequest {
   std::string target;  // path and query, at least "/"
 };
 
-using SubscriptionParse = std::variant<SubscriptionRequest, std::vector<std::string>>;
+using SubscriptionParse = std::variant<TelemetrySubscription, std::vector<std::string>>;
 // `schema_versions`: the schemaVersions this Lambda accepts.
 SubscriptionParse parse_subscription(std::string_view body,
                                      const std::vector<std::string>& schema_versions);

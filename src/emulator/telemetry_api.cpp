@@ -1,6 +1,6 @@
 // The Telemetry API subscription (spec 3.1): validation, the Init-only window, replay of the Init
 // events to a late subscriber, and the platform.telemetrySubscription event.
-#include "core.hpp"
+#include "sandbox.hpp"
 
 #include <boost/json/value_from.hpp>
 
@@ -19,7 +19,7 @@ std::string join(const std::vector<std::string>& parts, std::string_view separat
 
 }  // namespace
 
-net::Response FakeLambda::Core::on_subscribe(const net::Request& request) {
+net::Response FakeLambda::Sandbox::on_subscribe(const net::Request& request) {
   auto who = identify(request);
   if (auto* refusal = std::get_if<net::Response>(&who)) return std::move(*refusal);
   auto& extension = *std::get<Extension*>(who);
@@ -29,7 +29,7 @@ net::Response FakeLambda::Core::on_subscribe(const net::Request& request) {
   auto parsed = parse_subscription(request.body(), scenario.schema_versions);
   if (auto* problems = std::get_if<std::vector<std::string>>(&parsed))
     return api_error(request, 400, "ValidationError", join(*problems, "; "), &extension);
-  auto& wanted = std::get<SubscriptionRequest>(parsed);
+  auto& wanted = std::get<TelemetrySubscription>(parsed);
 
   if (extension.subscriber) {
     if (!scenario.duplicate_subscribe_ok)
@@ -68,7 +68,7 @@ net::Response FakeLambda::Core::on_subscribe(const net::Request& request) {
 // The legacy Logs API is not emulated (the extension must use the Telemetry API). Like the RIE it
 // answers 202 NotSupported, except that it refuses an extension already subscribed to the
 // Telemetry API: the two are mutually exclusive (spec 3.1).
-net::Response FakeLambda::Core::on_logs_subscribe(const net::Request& request) {
+net::Response FakeLambda::Sandbox::on_logs_subscribe(const net::Request& request) {
   auto who = identify(request);
   if (auto* refusal = std::get_if<net::Response>(&who)) return std::move(*refusal);
   auto& extension = *std::get<Extension*>(who);

@@ -1,12 +1,12 @@
+// Small helpers shared by the emulator's files: Lambda's time formats, identifiers, JSON errors.
 #include "util.hpp"
-
-#include "ltf/telemetry.hpp"
 
 #include <boost/json/serialize.hpp>
 #include <boost/uuid/random_generator.hpp>
 #include <boost/uuid/uuid_io.hpp>
 
 #include <cctype>
+#include <cstdio>
 
 namespace ltf::emulator {
 
@@ -14,7 +14,21 @@ std::int64_t epoch_ms(WallClock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
-std::string iso_time(WallClock::time_point t) { return telemetry::format_event_time(t); }
+std::string iso_time(WallClock::time_point t) {
+  // Written here rather than taken from the extension: the emulator plays Lambda, and an
+  // extension that misreads Lambda's times must not be excused by sharing the same formatter.
+  using namespace std::chrono;
+  const auto ms = floor<milliseconds>(t);
+  const auto day = floor<days>(ms);
+  const year_month_day date{day};
+  const hh_mm_ss clock{ms - day};
+  char text[40];
+  std::snprintf(text, sizeof text, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", int(date.year()),
+                unsigned(date.month()), unsigned(date.day()), int(clock.hours().count()),
+                int(clock.minutes().count()), int(clock.seconds().count()),
+                int(clock.subseconds().count()));
+  return text;
+}
 
 double to_ms(std::chrono::steady_clock::duration d) {
   return std::chrono::duration<double, std::milli>(d).count();

@@ -29,7 +29,13 @@ class SecretsClientTest : public ::testing::Test {
   }
   ~SecretsClientTest() override { fake.stop(); }
 
-  aws::SecretsOptions direct(aws::Credentials credentials = fake_credentials()) {
+  // The fake's expected key, as the extension's own credential type.
+  static aws::Credentials fake_key() {
+    const AwsCredentials fake = fake_credentials();
+    return {fake.access_key_id, fake.secret_access_key, fake.session_token};
+  }
+
+  aws::SecretsOptions direct(aws::Credentials credentials = fake_key()) {
     aws::SecretsOptions options;
     options.endpoint = fake.url();
     options.timeout = 5s;
@@ -96,7 +102,7 @@ TEST_F(SecretsClientTest, FindsASecretByItsArn) {
 }
 
 TEST_F(SecretsClientTest, WrongSecretKeyIsRefusedWithAClearErrorAndNotRemembered) {
-  auto wrong = fake_credentials();
+  auto wrong = fake_key();
   wrong.secret_access_key = "not-the-right-secret-key";
   aws::SecretsClient client(io.get_executor(), direct(wrong));
   const auto result = get(client);
@@ -115,7 +121,7 @@ TEST_F(SecretsClientTest, WrongSecretKeyIsRefusedWithAClearErrorAndNotRemembered
 }
 
 TEST_F(SecretsClientTest, UnknownKeyIdIsAnUnrecognizedClient) {
-  auto stranger = fake_credentials();
+  auto stranger = fake_key();
   stranger.access_key_id = "ASIAUNKNOWNKEY000000";
   aws::SecretsClient client(io.get_executor(), direct(stranger));
   const auto result = get(client);
@@ -150,7 +156,7 @@ TEST_F(SecretsClientTest, EndpointFromTheConfigurationIsUsed) {
   auto options = aws::secrets_options(config);
   EXPECT_EQ(options.transport, aws::SecretsTransport::direct);
   EXPECT_EQ(options.timeout, 4s);
-  options.credentials = aws::fixed_credentials({fake_credentials(), "us-east-1"});
+  options.credentials = aws::fixed_credentials({fake_key(), "us-east-1"});
   aws::SecretsClient client(io.get_executor(), std::move(options));
   EXPECT_NE(client.describe().find(fake.url()), std::string::npos);
   const auto result = get(client);

@@ -1,5 +1,5 @@
 #pragma once
-// FakeLambda's state, shared by the files that serve the APIs (extensions_api.cpp,
+// FakeLambda::Sandbox: the emulated execution environment's state, shared by the files that serve the APIs (extensions_api.cpp,
 // telemetry_api.cpp), produce and deliver events (events.cpp, delivery.cpp) and drive the
 // lifecycle (lifecycle.cpp). Everything runs on one executor: no locks.
 
@@ -25,7 +25,7 @@ namespace asio = boost::asio;
 namespace json = boost::json;
 
 // One telemetry event as generated, before any subscriber's schema shaped it.
-struct Event {
+struct GeneratedEvent {
   std::string type;
   std::string time;
   json::value record;
@@ -44,10 +44,11 @@ struct Extension;
 
 struct Subscriber {
   Extension* extension = nullptr;
-  SubscriptionRequest request;
+  TelemetrySubscription request;
   std::shared_ptr<net::HttpClient> client;  // shared: a re-subscribe may replace it mid-send
   std::deque<QueuedEvent> queue;
   std::size_t queued_bytes = 0;
+  bool sending = false;  // a batch is out (or waiting to be retried)
   std::uint64_t pending_dropped_records = 0;  // not yet announced by platform.logsDropped
   std::uint64_t pending_dropped_bytes = 0;
   std::map<std::string, Clock::time_point> runtime_done_arrived;  // by requestId
@@ -89,8 +90,8 @@ struct CurrentInvoke {
   std::optional<Clock::time_point> runtime_done_at;
 };
 
-struct FakeLambda::Core : std::enable_shared_from_this<FakeLambda::Core> {
-  Core(asio::any_io_executor executor, Scenario scenario);
+struct FakeLambda::Sandbox : std::enable_shared_from_this<FakeLambda::Sandbox> {
+  Sandbox(asio::any_io_executor executor, Scenario scenario);
 
   asio::any_io_executor executor;
   Scenario scenario;
@@ -103,6 +104,7 @@ struct FakeLambda::Core : std::enable_shared_from_this<FakeLambda::Core> {
   bool stopping = false;          // stop(): every coroutine winds down
   bool delivery_stopped = false;  // the run is over: no more telemetry
   bool frozen = false;
+  bool flushing = false;  // Shutdown's start: batch windows close at once
   bool registration_closed = false;   // the runtime is ready: internal extensions are too late
   bool subscriptions_closed = false;  // Init is over
   Clock::time_point run_started;
@@ -114,7 +116,7 @@ struct FakeLambda::Core : std::enable_shared_from_this<FakeLambda::Core> {
   std::vector<std::unique_ptr<Extension>> retired_extensions;
   std::optional<std::string> fatal_error;  // errorType that fails Init or resets the sandbox
   std::optional<CurrentInvoke> invoke;
-  std::vector<Event> init_events;  // replayed to each subscriber
+  std::vector<GeneratedEvent> init_events;  // replayed to each subscriber
   std::optional<Clock::time_point> shutdown_deadline;
 
   // --- state helpers (fake_lambda.cpp)
@@ -143,15 +145,15 @@ struct FakeLambda::Core : std::enable_shared_from_this<FakeLambda::Core> {
   void finished_invoke(Extension& extension, Clock::time_point now);
 
   // --- events (events.cpp)
-  void emit(Event event);
-  Event platform(std::string type, json::object record) const;
+  void emit(GeneratedEvent event);
+  GeneratedEvent platform(std::string type, json::object record) const;
   void emit_function_lines(const CurrentInvoke& invoke);
   void emit_extension_line(const Extension& extension, const std::string& line);
   std::string invoke_event(const CurrentInvoke& invoke) const;
   std::string shutdown_event(const std::string& reason, std::int64_t deadline_ms) const;
 
   // --- delivery (delivery.cpp)
-  void enqueue(Subscriber& subscriber, const Event& event);
+  void enqueue(Subscriber& subscriber, const GeneratedEvent& event);
   void start_delivery(Subscriber& subscriber);
 
   // --- lifecycle (lifecycle.cpp)
@@ -167,6 +169,8 @@ struct FakeLambda::Core : std::enable_shared_from_this<FakeLambda::Core> {
   json::object traced(json::object record) const;  // adds the current invoke's tracing
   asio::awaitable<void> frozen_for(milliseconds idle);
   asio::awaitable<void> shutdown_phase(const std::string& reason);
+  // Delivers what subscribers still have buffered; false if `deadline` came first.
+  asio::awaitable<bool> flush_telemetry(Clock::time_point deadline);
   void freeze();
   void thaw();
   void finish();

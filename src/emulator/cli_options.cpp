@@ -1,0 +1,282 @@
+// fake-lambda's options: the usage text, and the parsing that turns arguments into a Scenario and
+// the fakes to run, refusing a bad value with a sentence that says what is wanted.
+#include "cli.hpp"
+
+#include <algorithm>
+#include <filesystem>
+
+namespace ltf::emulator::cli {
+
+namespace fs = std::filesystem;
+
+const char* usage() {
+  return R"(usage: fake-lambda [options] (--extension PATH ... | --extensions-dir DIR)
+
+Runs Lambda extensions as real processes against an emulated Lambda (Extensions API + Telemetry
+API on 127.0.0.1), drives Init -> N invocations -> Shutdown and prints what happened. Each
+executable's file name is its extension name and counts as external, as in /opt/extensions.
+
+Extensions
+  --extension PATH         run this executable (repeatable)
+  --extensions-dir DIR     run every non-directory entry of DIR, in lexical order
+  --env K=V                extra environment for the extensions (repeatable)
+  --verbose                echo the extensions' output to stderr ("[name] line"); without it,
+                           an extension's init or exit error message and the last lines it
+                           wrote are still shown when it fails
+
+Workload
+  --invocations N          invocations to run (default 10)
+  --lines K                function log lines per invocation (default 10)
+  --line-bytes B           bytes per function line (default 100)
+  --log-format text|json   function log format (default text)
+  --function-ms MS         how long the fake runtime works per invoke (default 1)
+  --idle-ms MS             frozen time between invocations (default 0)
+  --no-tracing             no X-Ray tracing in INVOKE and platform events
+  --seed N                 seed for the sink's failure draws (default 1)
+
+Limits
+  --timeout-ms MS          function timeout: INVOKE deadlineMs (default 3000)
+  --init-timeout-ms MS     Init limit (default 10000)
+  --shutdown-budget-ms MS  Shutdown phase (default 2000; 300 ms of it is the runtime's)
+  --no-freeze              do not SIGSTOP/SIGCONT the extensions between invocations
+  --port N                 serve the Runtime API on this port (default: any free port)
+  --kill-extension-at N    SIGKILL the extensions after invocation N (1-based) and start them
+                           again as Lambda does after a crash: Init runs again before
+                           invocation N+1, /tmp is kept
+
+Sink (a recording HTTP destination on 127.0.0.1)
+  --sink                   run it; DISPATCH_POST_URI points at it unless already set
+  --sink-port N            listen on this port (default: any free port), e.g. behind a proxy
+  --sink-down A-B          it refuses connections during invocations A..B (1-based, inclusive)
+  --sink-fail-rate P       it answers 503 to a fraction P of requests
+  --sink-fault F           it fails in this way, for the whole run unless --sink-fault-during:
+                             refuse          connections refused
+                             hang            reads the request, never answers
+                             garbage         answers bytes that are not HTTP
+                             reset           records the batch, then resets the connection
+                                             half-way through the answer's head
+                             drip:MS         records the batch, answers one byte per MS ms
+                             status:CODE     answers CODE (100-599), records nothing
+                             throttle:S      answers 429 with Retry-After: S (seconds)
+                             max-body:BYTES  answers 413 to bodies larger than BYTES
+  --sink-fault-during A-B  only during invocations A..B (1-based, inclusive); --sink-down wins
+                           where both apply, --sink-fail-rate applies elsewhere
+
+Secrets (a fake AWS Secrets Manager on 127.0.0.1, for destinations whose credentials are in one)
+  --secret ID=JSON         serve the secret named ID (no '=' in it) with JSON as its SecretString
+                           (repeatable). The extensions get AWS_ENDPOINT_URL_SECRETS_MANAGER and
+                           PARAMETERS_SECRETS_EXTENSION_HTTP_PORT pointing at it (it also plays the
+                           Parameters and Secrets extension) and fake credentials
+                           (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN) unless
+                           --env gives them; requests must be SigV4-signed with those credentials
+                           for AWS_REGION (--env AWS_REGION=..., default us-east-1)
+
+OpenSearch (a fake OpenSearch on 127.0.0.1, see include/ltf/fake_opensearch.hpp)
+  --opensearch             run it; URL points at it unless already set. --sink-down A-B takes
+                           it down (connections refused) during those invocations instead of
+                           starting the recording sink
+  --opensearch-auth U:P    it requires HTTP basic auth with user U and password P
+  --opensearch-429-rate F  it answers 429 rejected_execution_exception to a fraction F of the
+                           bulk items (seeded by --seed)
+
+Output
+  --report FILE            write the full report as JSON (it carries fake-lambda's version)
+  --version                print the version and exit
+  --help, -h               print this and exit
+
+Measurements
+  peak RSS                 each extension process's own high-water mark (VmHWM in
+                           /proc/PID/status), sampled at every freeze, before every kill and
+                           every 10 ms during Shutdown, until it exits
+  telemetry at Shutdown    what is still buffered for a subscriber is delivered before
+                           SHUTDOWN is sent, as Lambda does (within half the Shutdown budget)
+
+Exit codes (the first that applies)
+  0  the run completed: every extension subscribed, no line was lost
+  1  bad command line
+  2  emulator error (cannot listen, interrupted, ...)
+  3  Init failed (an extension failed to launch or register in time, called init/error, crashed)
+  4  an extension failed after Init (crash, exit/error, or an invocation timed out)
+  5  an extension never subscribed to the Telemetry API
+  6  function lines were lost: produced but never received by --sink, or dropped by the
+     platform because a subscriber fell behind
+)";
+}
+
+namespace {
+
+[[noreturn]] void bad(const std::string& why) { throw UsageError(why); }
+
+long long number(const std::string& flag, const std::string& text, long long low, long long high) {
+  try {
+    std::size_t used = 0;
+    const long long value = std::stoll(text, &used);
+    if (used != text.size() || value < low || value > high) throw std::out_of_range(text);
+    return value;
+  } catch (const std::exception&) {
+    bad(flag + " wants an integer from " + std::to_string(low) + " to " + std::to_string(high) +
+        ", not '" + text + "'");
+  }
+}
+
+// "A-B", 1-based and inclusive.
+std::pair<int, int> invocation_range(const std::string& flag, const std::string& range) {
+  const auto dash = range.find('-');
+  if (dash == std::string::npos) bad(flag + " wants A-B");
+  const auto first = static_cast<int>(number(flag, range.substr(0, dash), 1, 1000000));
+  const auto last = static_cast<int>(number(flag, range.substr(dash + 1), 1, 1000000));
+  if (last < first) bad(flag + " wants A-B with A <= B, not '" + range + "'");
+  return {first, last};
+}
+
+SinkFault sink_fault(const std::string& flag, const std::string& spec) {
+  const auto colon = spec.find(':');
+  const auto kind = spec.substr(0, colon);
+  const bool has_value = colon != std::string::npos;
+  const auto value = has_value ? spec.substr(colon + 1) : std::string();
+  auto plain = [&](SinkFault fault) {
+    if (has_value) bad(flag + " " + kind + " takes no value");
+    return fault;
+  };
+  auto argument = [&](long long low, long long high) {
+    if (!has_value) bad(flag + " " + kind + " needs a value: " + kind + ":N");
+    return number(flag + " " + kind, value, low, high);
+  };
+  if (kind == "refuse") return plain(SinkFault::refuse());
+  if (kind == "hang") return plain(SinkFault::hang());
+  if (kind == "garbage") return plain(SinkFault::garbage());
+  if (kind == "reset") return plain(SinkFault::reset());
+  if (kind == "drip") return SinkFault::drip(std::chrono::milliseconds(argument(1, 60000)));
+  if (kind == "status") return SinkFault::status_code(static_cast<unsigned>(argument(100, 599)));
+  if (kind == "throttle") return SinkFault::throttled(std::chrono::seconds(argument(0, 86400)));
+  if (kind == "max-body")
+    return SinkFault::body_limit(static_cast<std::size_t>(argument(0, 1LL << 40)));
+  bad(flag + " wants refuse, hang, garbage, reset, drip:MS, status:CODE, throttle:S or "
+      "max-body:BYTES, not '" + spec + "'");
+}
+
+std::vector<std::string> executables_in(const std::string& dir) {
+  std::error_code ec;
+  std::vector<std::string> out;
+  for (const auto& entry : fs::directory_iterator(dir, ec))
+    if (!entry.is_directory()) out.push_back(entry.path().string());
+  if (ec) bad("cannot list " + dir + ": " + ec.message());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+
+}  // namespace
+
+CommandLine parse(const std::vector<std::string>& args) {
+  CommandLine o;
+  o.scenario.invocations = 10;
+  o.scenario.log_line_bytes = 100;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const auto& flag = args[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= args.size()) bad(flag + " needs a value");
+      return args[++i];
+    };
+    auto ms = [&](long long high) {
+      return std::chrono::milliseconds(number(flag, value(), 0, high));
+    };
+    if (flag == "--help" || flag == "-h") {
+      o.action = CommandLine::Action::help;
+      return o;
+    } else if (flag == "--version") {
+      o.action = CommandLine::Action::version;
+      return o;
+    } else if (flag == "--extension") o.paths.push_back(value());
+    else if (flag == "--extensions-dir") for (auto& p : executables_in(value())) o.paths.push_back(p);
+    else if (flag == "--env") {
+      auto entry = value();
+      if (entry.find('=') == std::string::npos || entry.front() == '=') bad("--env wants K=V");
+      o.env.push_back(entry);
+    } else if (flag == "--verbose") o.verbose = true;
+    else if (flag == "--invocations") o.scenario.invocations = static_cast<int>(number(flag, value(), 0, 1000000));
+    else if (flag == "--lines") o.scenario.log_lines_per_invocation = static_cast<int>(number(flag, value(), 0, 1000000));
+    else if (flag == "--line-bytes") o.scenario.log_line_bytes = static_cast<std::size_t>(number(flag, value(), 0, 1 << 20));
+    else if (flag == "--log-format") {
+      const auto format = value();
+      if (format != "text" && format != "json") bad("--log-format is text or json");
+      o.scenario.log_format = format == "json" ? LogFormat::json : LogFormat::text;
+    } else if (flag == "--function-ms") o.scenario.function_duration = ms(900000);
+    else if (flag == "--idle-ms") o.scenario.idle_between_invocations = ms(3600000);
+    else if (flag == "--no-tracing") o.scenario.include_tracing = false;
+    else if (flag == "--seed") o.seed = static_cast<std::uint64_t>(number(flag, value(), 0, 1LL << 62));
+    else if (flag == "--timeout-ms") o.scenario.invoke_timeout = ms(900000);
+    else if (flag == "--init-timeout-ms") o.scenario.init_timeout = ms(900000);
+    else if (flag == "--shutdown-budget-ms") o.scenario.shutdown_budget = ms(600000);
+    else if (flag == "--no-freeze") o.scenario.freeze = false;
+    else if (flag == "--port") o.port = static_cast<std::uint16_t>(number(flag, value(), 0, 65535));
+    else if (flag == "--kill-extension-at") o.kill_extension_at = number(flag, value(), 1, 1000000);
+    else if (flag == "--sink") o.sink = true;
+    else if (flag == "--sink-port") {
+      o.sink_port = static_cast<std::uint16_t>(number(flag, value(), 1, 65535));
+      o.sink = true;
+    }
+    else if (flag == "--sink-down") {
+      const auto range = value();
+      const auto dash = range.find('-');
+      if (dash == std::string::npos) bad("--sink-down wants A-B");
+      o.sink_down = {static_cast<int>(number(flag, range.substr(0, dash), 1, 1000000)),
+                     static_cast<int>(number(flag, range.substr(dash + 1), 1, 1000000))};
+    } else if (flag == "--sink-fail-rate") {
+      try {
+        o.sink_fail_rate = std::stod(value());
+      } catch (const std::exception&) {
+        bad("--sink-fail-rate wants a number from 0 to 1");
+      }
+      if (o.sink_fail_rate < 0 || o.sink_fail_rate > 1) bad("--sink-fail-rate wants 0..1");
+      o.sink = true;
+    } else if (flag == "--sink-fault") {
+      o.sink_fault = sink_fault(flag, value());
+      o.sink = true;
+    } else if (flag == "--sink-fault-during") {
+      o.sink_fault_during = invocation_range(flag, value());
+      o.sink = true;
+    } else if (flag == "--secret") {
+      const auto entry = value();
+      const auto eq = entry.find('=');
+      if (eq == std::string::npos || eq == 0) bad("--secret wants ID=JSON");
+      o.secrets.emplace_back(entry.substr(0, eq), entry.substr(eq + 1));
+    } else if (flag == "--opensearch") o.opensearch = true;
+    else if (flag == "--opensearch-auth") {
+      const auto login = value();
+      const auto colon = login.find(':');
+      if (colon == std::string::npos || colon == 0) bad("--opensearch-auth wants USER:PASSWORD");
+      o.opensearch_login = {login.substr(0, colon), login.substr(colon + 1)};
+      o.opensearch = true;
+    } else if (flag == "--opensearch-429-rate") {
+      try {
+        o.opensearch_429_rate = std::stod(value());
+      } catch (const std::exception&) {
+        bad("--opensearch-429-rate wants a number from 0 to 1");
+      }
+      if (o.opensearch_429_rate < 0 || o.opensearch_429_rate > 1) bad("--opensearch-429-rate wants 0..1");
+      o.opensearch = true;
+    } else if (flag == "--report") o.report_file = value();
+    else bad("unknown option " + flag);
+  }
+  if (o.paths.empty()) bad("no extension to run: give --extension or --extensions-dir");
+  // --sink-down is for the destination in use: the fake OpenSearch when there is one.
+  if (o.sink_down && !o.opensearch) o.sink = true;
+  if (o.sink_fault_during && !o.sink_fault) bad("--sink-fault-during needs --sink-fault");
+  if (o.sink_fault && !o.sink_fault_during && o.sink_fail_rate > 0)
+    bad("--sink-fault for the whole run leaves no room for --sink-fail-rate: give "
+        "--sink-fault-during A-B");
+  if (o.kill_extension_at) {
+    if (*o.kill_extension_at > o.scenario.invocations)
+      bad("--kill-extension-at " + std::to_string(*o.kill_extension_at) +
+          " is past the last invocation (" + std::to_string(o.scenario.invocations) + ")");
+    o.scenario.kill_extensions_after = static_cast<int>(*o.kill_extension_at - 1);
+  }
+  o.scenario.runtime_shutdown_share =
+      std::min(o.scenario.runtime_shutdown_share, o.scenario.shutdown_budget);
+  for (const auto& path : o.paths)
+    o.scenario.external_extensions.push_back(fs::path(path).filename().string());
+  return o;
+}
+
+}  // namespace ltf::emulator::cli
