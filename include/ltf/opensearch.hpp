@@ -196,6 +196,7 @@ struct TransportOptions {
   net::HttpUrl url;  // the cluster; its path (a proxy's prefix) goes before every API path
   Milliseconds timeout = defaults::sink_timeout.fallback;
   std::optional<Milliseconds> connect_timeout;
+  std::optional<Milliseconds> handshake_timeout;  // LTF_TLS_HANDSHAKE_TIMEOUT_MS, as for HTTP
   net::TlsOptions tls;
   AuthMode auth = AuthMode::none;
   std::shared_ptr<BasicAuthSource> basic;  // AuthMode::basic

@@ -87,6 +87,7 @@ std::unique_ptr<OpenSearchSink> make_opensearch_sink(boost::asio::any_io_executo
   TransportOptions transport;
   transport.timeout = config.sink_timeout;
   transport.connect_timeout = config.connect_timeout;
+  transport.handshake_timeout = config.handshake_timeout;
   transport.tls.verify = config.tls_verify;
   if (config.ca_file) transport.tls.ca_file = *config.ca_file;
   transport.auth = resolve_auth(config, url->host);

@@ -148,6 +148,7 @@ asio::awaitable<Reply> Transport::send(http::verb method, std::string_view path,
     }
     net::ClientLimits limits;
     limits.connect_timeout = options_.connect_timeout;
+    limits.handshake_timeout = options_.handshake_timeout;
     limits.response_body_limit = max_response_bytes;
     client_.emplace(executor_, options_.url.host, options_.url.port, limits, std::move(tls));
   }
