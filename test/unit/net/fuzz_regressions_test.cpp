@@ -19,3 +19,17 @@ TEST(NetFuzzRegressions, UrlWithANonAsciiByteAfterTheSchemeIsRefusedNotAsserted)
 }
 
 }  // namespace
+
+namespace {
+
+// fuzz_url: a scheme, a colon and "]" ("txl:]") tripped Boost.URL 1.81's assertion `nseg == 0` in
+// detail/path.hpp (debug builds). Only http(s):// text reaches Boost.URL now.
+TEST(NetFuzzRegressions, ASchemeWithoutAuthorityIsRefusedBeforeBoostUrl) {
+  std::string why;
+  EXPECT_FALSE(ltf::parse_http_url("txl:]", &why));
+  EXPECT_FALSE(ltf::parse_http_url("http:]", &why));
+  EXPECT_FALSE(ltf::parse_http_url("x://]", &why));
+  EXPECT_TRUE(ltf::parse_http_url("HTTP://h/"));
+}
+
+}  // namespace
