@@ -129,7 +129,7 @@ TEST(SnapStart, TheForwarderTakesANewSandboxIdentityAtTheRestoreAndDeliversEvery
   std::set<std::string> ids;
   for (const auto& event : delivered(h)) {
     restore_arrived = restore_arrived || type_of(event) == "platform.restoreStart";
-    EXPECT_EQ(event.at("sandbox"), restored_id) << type_of(event);
+    EXPECT_EQ(event.at("sandbox").as_string(), restored_id) << type_of(event);
     EXPECT_TRUE(ids.insert(std::string(event.at("eventId").as_string())).second);
   }
   EXPECT_TRUE(restore_arrived);

@@ -67,7 +67,7 @@ TEST(JsonArrayBody, JsonFormatRecordsStayObjectsAndTheTenantIsUntouched) {
   }
   EXPECT_TRUE(body[0].at("record").is_object());
   EXPECT_EQ(body[0].at("record").at("tenantId"), "blue");
-  EXPECT_EQ(body[1].at("record").at("nested").at("ok"), true);
+  EXPECT_TRUE(body[1].at("record").at("nested").at("ok").as_bool());
   EXPECT_EQ(body[2].at("record").at("tenantId"), "blue");
   EXPECT_TRUE(body[3].at("record").is_string());
 }
