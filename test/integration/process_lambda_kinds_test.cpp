@@ -107,7 +107,11 @@ TEST(ProcessKinds, TwoRestoresOfTheSameProcessesLoseNothing) {
   const auto run = run_fake_lambda("--sink --snapstart --restores 2 --invocations 10 --lines 10");
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_EQ(run.number("/restores"), 2);
-  expect_every_line_once(run, 100);
+  EXPECT_EQ(run.number("/sink/lines/produced"), 100);
+  EXPECT_EQ(run.number("/sink/lines/lost"), 0);
+  // A flush in flight when the second snapshot froze it loses its answer with the cut connection
+  // and is sent again: the same events, which a backend drops by id, never re-made ones.
+  EXPECT_EQ(run.number("/sink/lines/altered_duplicates"), 0);
 }
 
 }  // namespace
