@@ -4,6 +4,7 @@
 #include "telemetry_api_fixture.hpp"
 
 #include <algorithm>
+#include <iterator>
 
 namespace ltf::emulator::emutest {
 namespace {
