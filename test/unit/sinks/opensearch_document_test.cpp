@@ -120,7 +120,7 @@ TEST(OpenSearchDocument, JsonLineUnderTheOldSchemaIsATextLine) {
                             json::serialize(json::value(text)) + "}",
                         "function", "2024-05-01T10:00:02.000Z");
   const json::object doc = document_of(e);
-  EXPECT_EQ(doc.at("message"), text);
+  EXPECT_EQ(doc.at("message").as_string(), text);
   EXPECT_FALSE(doc.contains("record"));
   EXPECT_FALSE(doc.contains("level"));
   EXPECT_FALSE(doc.contains("tenantId"));
