@@ -89,8 +89,11 @@ TEST(JsonLogs, ALambdaOfSchema2022_12_13GivesObjectsWithoutThePlatformTenant) {
   expect_every_line_once(h, outcome.report);
   for (const auto& event : delivered(h)) {
     const auto type = type_of(event);
-    if (type == "function") EXPECT_TRUE(event.at("record").is_object());
-    if (type == "platform.start") EXPECT_FALSE(event.at("record").as_object().contains("tenantId"));
+    if (type == "function") {
+      EXPECT_TRUE(event.at("record").is_object());
+    } else if (type == "platform.start") {
+      EXPECT_FALSE(event.at("record").as_object().contains("tenantId"));
+    }
   }
 }
 
