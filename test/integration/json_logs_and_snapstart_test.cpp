@@ -24,7 +24,8 @@ std::vector<json::object> delivered(const Harness& h) {
   std::vector<json::object> out;
   for (const auto& request : h.sink.received()) {
     if (request.status / 100 != 2) continue;
-    for (const auto& event : json::parse(request.body).as_array()) out.push_back(event.as_object());
+    const json::value batch = json::parse(request.body);
+    for (const auto& event : batch.as_array()) out.push_back(event.as_object());
   }
   return out;
 }
