@@ -148,6 +148,20 @@ int main(int argc, char** argv) {
   lambda.on_shutdown = [&] { launcher.watch_memory(kShutdownSampling); };
   lambda.on_thaw = [&] { launcher.signal_all(SIGCONT); };
   lambda.on_kill = [&](const std::string& name) { launcher.kill(name); };
+  lambda.on_restore = [&] {
+    // The extensions' connections to their destinations did not survive the snapshot either:
+    // closing the listener and opening it again closes every connection, keeping the port.
+    if (sink) {
+      const auto fault = sink->fault();
+      sink->set_fault(SinkFault::refuse());
+      sink->set_fault(fault);
+    }
+    if (opensearch) {
+      const auto fault = opensearch->fault();
+      opensearch->set_fault(OpenSearchFault::refuse());
+      opensearch->set_fault(fault);
+    }
+  };
   lambda.on_invocation = [&](int index) {
     if (!options.scenario.freeze) launcher.sample_memory();  // no freeze to sample at
     if (opensearch && options.sink_down) {
@@ -215,7 +229,10 @@ int main(int argc, char** argv) {
   std::cout << "fake-lambda " << ltf::version() << ": " << s.function_name << ", " << s.invocations << " invocations x "
             << s.log_lines_per_invocation << " lines x " << s.log_line_bytes << " B ("
             << (s.log_format == LogFormat::json ? "json" : "text") << "), freeze "
-            << (s.freeze ? "on" : "off") << ", runtime API " << runtime_api << "\n"
+            << (s.freeze ? "on" : "off") << (s.tenant_id.empty() ? "" : ", tenant " + s.tenant_id)
+            << ", schemas up to " << (s.schema_versions.empty() ? "none" : s.schema_versions.back())
+            << (s.snapstart_restores ? ", SnapStart: " + std::to_string(s.snapstart_restores) + " restore(s)" : "")
+            << ", runtime API " << runtime_api << "\n"
             << format_summary(summary);
   if (secrets)
     std::cout << "secrets: " << secrets->get_secret_value_requests() << " GetSecretValue, "
