@@ -32,9 +32,6 @@ class SandboxSequence {
   // page cache outlives a killed process, which is the crash this guards against).
   void stamp(std::vector<telemetry::Event>& events);
   std::uint64_t next() const { return next_; }
-  // A new origin (a SnapStart restore: this is a new environment): numbering starts again at 1,
-  // kept in `file`.
-  std::string restart(const std::filesystem::path& file);
 
  private:
   void persist();

@@ -1,6 +1,6 @@
 // After a SnapStart restore: what was chosen at Init and is now shared by every clone of the
-// snapshot (the sandbox id, the sequence origin) is chosen again, and what did not survive the
-// snapshot (connections, cached credentials) is dropped.
+// snapshot (the sandbox id) is chosen again, and what did not survive the snapshot (connections,
+// cached credentials) is dropped.
 #include "stages.hpp"
 
 #include "ltf/log.hpp"
@@ -18,8 +18,9 @@ void renew_after_restore(Stages& stages) {
   stages.function.sandbox = pipeline::sandbox_id(dir / "sandbox", &problem);
   stages.function.restored = true;
   if (!problem.empty()) LTF_LOG(warning) << "the restored sandbox's id is not kept: " << problem;
-  if (auto why = stages.sequence.restart(dir / "sequence"); !why.empty())
-    LTF_LOG(warning) << "the restored sandbox's sequence is not kept: " << why;
+  // The sequence goes on rather than starting again: events numbered before the snapshot and
+  // sent after it carry the new id too (the sink labels a batch as it sends it), so under one id
+  // every number stays unique. Clones are told apart by the id, and their event ids by it too.
   stages.sink->restored(stages.function);
   net::shared_resolver(stages.executor)->forget();  // answers from before may point elsewhere now
   LTF_LOG(info) << "restored from a SnapStart snapshot: new sandbox id " << stages.function.sandbox

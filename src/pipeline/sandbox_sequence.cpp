@@ -85,15 +85,6 @@ std::string SandboxSequence::open(const std::filesystem::path& file) {
   return {};
 }
 
-std::string SandboxSequence::restart(const std::filesystem::path& file) {
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = -1;
-  next_ = 1;
-  std::error_code ec;
-  std::filesystem::remove(file, ec);
-  return open(file);
-}
-
 void SandboxSequence::stamp(std::vector<telemetry::Event>& events) {
   if (events.empty()) return;
   for (auto& event : events) event.sequence = next_++;

@@ -124,17 +124,21 @@ TEST(SnapStart, TheForwarderTakesANewSandboxIdentityAtTheRestoreAndDeliversEvery
   expect_every_line_once(h, outcome.report);
 
   // After the restore it chose a new identity: every event it sent carries it, none the
-  // snapshot's, and no event id repeats.
+  // snapshot's, and no event id repeats; the sequence went on, so no number repeats under it
+  // (events numbered before the snapshot and sent after it carry the new id too).
   const std::string restored_id = read_file(id_file);
   EXPECT_EQ(snapshot_id.size(), 16u);
   EXPECT_EQ(restored_id.size(), 16u);
   EXPECT_NE(snapshot_id, restored_id);
   bool restore_arrived = false;
   std::set<std::string> ids;
+  std::set<std::int64_t> sequences;
   for (const auto& event : delivered(h)) {
     restore_arrived = restore_arrived || type_of(event) == "platform.restoreStart";
     EXPECT_EQ(event.at("sandbox").as_string(), restored_id) << type_of(event);
     EXPECT_TRUE(ids.insert(std::string(event.at("eventId").as_string())).second);
+    EXPECT_TRUE(sequences.insert(event.at("sequence").to_number<std::int64_t>()).second)
+        << "sequence " << event.at("sequence") << " twice under " << restored_id;
   }
   EXPECT_TRUE(restore_arrived);
   const auto* forwarder = outcome.report.extension(ltf::test::kExtensionName);
