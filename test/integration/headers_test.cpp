@@ -35,10 +35,10 @@ struct HeadersTest : ::testing::Test {
   }
   ~HeadersTest() override { secrets.stop(); }
 
-  // Runs the scenario with the forwarder logging at debug level; returns what it logged.
+  // Runs the scenario with the forwarder logging at trace level; returns what it logged.
   std::string run_capturing_log(ltf::test::Outcome& outcome) {
     testing::internal::CaptureStdout();
-    ltf::log::init(ltf::log::Level::debug);
+    ltf::log::init(ltf::log::Level::trace);  // the most it ever says
     outcome = h.run();
     ltf::log::init(ltf::log::Level::warning);
     return testing::internal::GetCapturedStdout();
