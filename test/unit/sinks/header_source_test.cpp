@@ -205,4 +205,21 @@ TEST_F(HeaderSourceTest, AuthSecretGivesBasicAuthAndAClashWithTheHeaderSecretIsR
       << clash.problem;
 }
 
+TEST_F(HeaderSourceTest, ASnapStartRestoreFetchesTheSecretAgainAndAllowsAnImmediateRefetch) {
+  secret_values["intake"] = R"({"Authorization":"Bearer tok-one"})";
+  auto o = options();
+  o.headers_secret = "intake";
+  HeaderSource headers(io.get_executor(), o);
+  ASSERT_TRUE(ltf::test::run_until_done(io, headers.get()).ok());
+  headers.refused();  // a refusal just before the snapshot
+  ASSERT_TRUE(ltf::test::run_until_done(io, headers.get()).ok());
+  EXPECT_EQ(secret_requests, 2);
+  headers.restored();  // the secret may have rotated while the snapshot slept
+  ASSERT_TRUE(ltf::test::run_until_done(io, headers.get()).ok());
+  EXPECT_EQ(secret_requests, 3);
+  headers.refused();  // the restored sandbox's first refusal is not held back by the one before
+  ASSERT_TRUE(ltf::test::run_until_done(io, headers.get()).ok());
+  EXPECT_EQ(secret_requests, 4);
+}
+
 }  // namespace
