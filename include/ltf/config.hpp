@@ -33,6 +33,15 @@ enum class LambdaKind { on_demand, managed_instances };
 // The extension's own log (stdout): records below this level are dropped; off silences it.
 enum class LogLevel { trace, debug, info, warning, error, off };
 
+// A header every request to a destination carries (LTF_HEADERS, a header secret): a token name
+// (RFC 9110) and a value without control characters. Its value may be a credential: never log it.
+struct HttpHeader {
+  std::string name;
+  std::string value;
+  bool operator==(const HttpHeader&) const = default;
+};
+using HttpHeaders = std::vector<HttpHeader>;
+
 struct Config {
   // --- Lambda
   std::string runtime_api;  // AWS_LAMBDA_RUNTIME_API: host:port of the Extensions API, no scheme
@@ -78,6 +87,11 @@ struct Config {
   // SigV4 on every request to DISPATCH_POST_URI, for IAM-protected endpoints: the signing name
   // ("osis" for OpenSearch Ingestion, "execute-api" for API Gateway, "lambda" for function URLs)
   std::optional<std::string> sigv4_service;  // LTF_SIGV4_SERVICE; unset: requests go unsigned
+  // Headers on every request to DISPATCH_POST_URI: fixed ones, and ones from a Secrets Manager
+  // secret (a JSON object of name -> value, fetched on the first delivery and again after a
+  // 401/403). With AUTH_SECRET (opensearch_auth_secret) set, basic auth is added too.
+  HttpHeaders http_headers;                   // LTF_HEADERS: "name=value,..." percent-decoded
+  std::optional<std::string> headers_secret;  // LTF_HEADERS_SECRET: secret name or ARN
 
   // --- Secrets Manager (destinations with credentials in a secret)
   bool secrets_via_extension = false;  // LTF_SECRETS_VIA_EXTENSION: true|false, through the AWS
@@ -93,6 +107,7 @@ struct Config {
                                               // collection or cluster; not with DISPATCH_POST_URI
   std::optional<std::string> opensearch_auth_secret;  // AUTH_SECRET: Secrets Manager secret (name
                                                       // or ARN) {"username","password"}: basic auth
+                                                      // to OpenSearch, or to DISPATCH_POST_URI
   // Index per event category: [a-z0-9._+-] (not starting with - _ +), optionally with the UTC
   // date of the event's time as %Y %m %d %H (lambda-function-%Y.%m.%d).
   std::string platform_index = "lambda-platform";    // PLATFORM_INDEX
@@ -166,6 +181,23 @@ struct NumericSetting {
   std::uint64_t max;
 };
 std::span<const NumericSetting> numeric_settings();
+
+// Header lists, as OTEL_EXPORTER_OTLP_HEADERS gives them (OpenTelemetry's exporter spec: W3C
+// Baggage's list syntax without properties): "name=value,name=value". Spaces and tabs around
+// names, values and commas are dropped, empty members skipped; each name and value is
+// percent-decoded (%XX; '+' stays '+'), so "Authorization=Bearer%20abc" carries a space; the
+// value is everything after the first '=' (a ';' in it is kept). Used for LTF_HEADERS and
+// LTF_OTLP_HEADERS. nullopt with `why` on a malformed list or a header check_headers refuses;
+// `why` names headers, never quotes a value.
+std::optional<HttpHeaders> parse_header_list(std::string_view text, std::string* why = nullptr);
+
+// Why these headers cannot be added to our requests, or "" when they can: a name that is not an
+// RFC 9110 token, a value with a control character (CR, LF, NUL, ... ; tab is allowed), a name
+// the request framing owns (Host, Content-Length, Content-Type, Content-Encoding,
+// Transfer-Encoding, Connection and the other hop-by-hop ones), the same name twice (names are
+// case-insensitive), more than defaults::max_added_headers, or more than
+// defaults::added_headers_max_bytes of names and values. Never quotes a value.
+std::string check_headers(const HttpHeaders& headers);
 
 // "LTF_X: must be ...; DISPATCH_POST_URI: ..." for /extension/init/error and the log.
 std::string describe(const std::vector<ConfigError>& errors);

@@ -95,6 +95,13 @@ inline constexpr milliseconds restore_clock_jump{10'000};
 // /event/next failing without an answer (its connection cut, as at a restore) is asked again
 // this many times before the extension gives up.
 inline constexpr int next_retries = 3;
+// Headers added to a destination's requests (LTF_HEADERS, a header secret, LTF_OTLP_HEADERS):
+// how many, and their names and values together. Servers refuse header blocks past 8-16 KiB.
+inline constexpr std::size_t max_added_headers = 32;
+inline constexpr std::size_t added_headers_max_bytes = 8 * KiB;
+// After a destination refused credentials from a secret (401/403), the secret is fetched again
+// at once; while refusals go on, again at most this often (someone may be fixing it).
+inline constexpr milliseconds secret_refetch_interval{60'000};
 // Spill segments are rotated at this size.
 inline constexpr std::uint64_t spill_segment_bytes = 1 * MiB;
 

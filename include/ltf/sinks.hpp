@@ -5,6 +5,7 @@
 
 #include "ltf/aws.hpp"
 #include "ltf/config.hpp"
+#include "ltf/header_source.hpp"
 #include "ltf/net.hpp"
 #include "ltf/sink.hpp"
 #include "ltf/telemetry.hpp"
@@ -69,6 +70,9 @@ struct HttpSinkOptions {
   std::string sandbox;  // pipeline::sandbox_id, added to every event (json_array_body)
   // LTF_SIGV4_SERVICE: each request SigV4-signed once final (body gzipped), for IAM endpoints.
   std::optional<aws::RequestSigner> sigv4;
+  // LTF_HEADERS, LTF_HEADERS_SECRET, AUTH_SECRET: added to every request (before signing). A
+  // 401/403 is retried with backoff, the secrets fetched again as the source's policy says.
+  std::shared_ptr<HeaderSource> headers;
 };
 
 class HttpSink final : public Sink {

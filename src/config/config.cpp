@@ -231,6 +231,7 @@ LoadedConfig read_config(const Environment& env) {
   read_opensearch(reader, config);
   read_transport(reader, config);
   read_aws(reader, config, env);
+  config_detail::read_headers(reader, config);
   read_flushing(reader, config);
   loaded.errors = reader.take_errors();
   return loaded;

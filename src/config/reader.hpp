@@ -104,5 +104,8 @@ class Reader {
 
 // URL, AUTH_SECRET, the *_INDEX names and LTF_OPENSEARCH_* (opensearch_config.cpp).
 void read_opensearch(Reader& r, Config& c);
+// LTF_HEADERS and LTF_HEADERS_SECRET (headers.cpp), after the destination, AUTH_SECRET and
+// LTF_SIGV4_SERVICE: a header list that conflicts with them is refused.
+void read_headers(Reader& r, Config& c);
 
 }  // namespace ltf::config_detail

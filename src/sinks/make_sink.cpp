@@ -34,6 +34,9 @@ std::unique_ptr<Sink> make_sink(boost::asio::any_io_executor executor, const Con
     signer.service = *config.sigv4_service;
     options.sigv4 = std::move(signer);
   }
+  if (!config.http_headers.empty() || config.headers_secret || config.opensearch_auth_secret)
+    options.headers = std::make_shared<HeaderSource>(
+        executor, header_source_options(config, config.http_headers));
   return std::make_unique<HttpSink>(std::move(executor), std::move(*url), std::move(options));
 }
 
