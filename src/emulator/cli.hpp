@@ -51,6 +51,8 @@ struct CommandLine {
   std::optional<std::pair<std::string, std::string>> opensearch_login;  // --opensearch-auth
   double opensearch_429_rate = 0;
   std::vector<std::pair<std::string, std::string>> secrets;  // --secret: name, SecretString
+  std::optional<int> concurrency;       // --concurrency, with --managed-instances only
+  std::vector<int> rss_at{10, 50, 100};  // --rss-at: percentages of the run
 };
 
 const char* usage();

@@ -3,6 +3,7 @@
 // emulator, the fakes and the extension processes.
 #include "cli.hpp"
 #include "launcher.hpp"
+#include "rss_checkpoints.hpp"
 #include "ltf/emulator.hpp"
 #include "ltf/fake_aws.hpp"
 #include "ltf/fake_opensearch.hpp"
@@ -145,10 +146,20 @@ int main(int argc, char** argv) {
     launcher.sample_memory();  // the invocation's peak is behind it
     launcher.signal_all(SIGSTOP);
   };
-  lambda.on_shutdown = [&] { launcher.watch_memory(kShutdownSampling); };
+  RssCheckpoints checkpoints(options.rss_at, options.scenario.invocations);
+  auto read_rss = [&](const std::vector<int>& percents) {
+    if (percents.empty()) return;
+    for (const auto& [name, memory] : launcher.memory_now())
+      for (int percent : percents) summary.rss[name].push_back({percent, memory.rss_kb, memory.peak_kb});
+  };
+  lambda.on_shutdown = [&] {
+    read_rss(checkpoints.at_end());  // the invocations are over; SHUTDOWN is not sent yet
+    launcher.watch_memory(kShutdownSampling);
+  };
   lambda.on_thaw = [&] { launcher.signal_all(SIGCONT); };
   lambda.on_kill = [&](const std::string& name) { launcher.kill(name); };
   lambda.on_invocation = [&](int index) {
+    read_rss(checkpoints.at_invocation(index));
     if (!options.scenario.freeze) launcher.sample_memory();  // no freeze to sample at
     if (opensearch && options.sink_down) {
       const int n = index + 1;
@@ -215,7 +226,9 @@ int main(int argc, char** argv) {
   std::cout << "fake-lambda " << ltf::version() << ": " << s.function_name << ", " << s.invocations << " invocations x "
             << s.log_lines_per_invocation << " lines x " << s.log_line_bytes << " B ("
             << (s.log_format == LogFormat::json ? "json" : "text") << "), freeze "
-            << (s.freeze ? "on" : "off") << ", runtime API " << runtime_api << "\n"
+            << (s.freeze ? "on" : "off")
+            << (s.managed_instances ? ", Managed Instances, concurrency " + std::to_string(s.max_concurrency) : "")
+            << ", runtime API " << runtime_api << "\n"
             << format_summary(summary);
   if (secrets)
     std::cout << "secrets: " << secrets->get_secret_value_requests() << " GetSecretValue, "

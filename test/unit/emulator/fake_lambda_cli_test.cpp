@@ -82,6 +82,25 @@ TEST_F(FakeLambdaCli, BadSinkFaultsAndKillsAreUsageErrorsThatSayWhatIsWanted) {
   }
 }
 
+TEST_F(FakeLambdaCli, ManagedInstancesFlagsAreCheckedAndReachTheExtensionsEnvironment) {
+  script("env-printer",
+         "echo \"type=$AWS_LAMBDA_INITIALIZATION_TYPE max=$AWS_LAMBDA_MAX_CONCURRENCY\"; exit 3");
+  const std::pair<std::string, std::string> refused[] = {
+      {"--concurrency 4", "--concurrency is for --managed-instances"},
+      {"--managed-instances --concurrency 0", "--concurrency wants an integer from 1 to 1600"},
+      {"--managed-instances --kill-extension-at 1", "not emulated with --managed-instances"},
+      {"--rss-at 0,50", "--rss-at wants percentages from 1 to 100"},
+  };
+  for (const auto& [args, message] : refused) {
+    EXPECT_EQ(run(args), 1) << args;
+    EXPECT_NE(output().find(message), std::string::npos) << args << "\n" << output();
+  }
+  EXPECT_EQ(run("--managed-instances --concurrency 12 --init-timeout-ms 5000"), 3) << output();
+  EXPECT_NE(output().find("type=lambda-managed-instances max=12"), std::string::npos) << output();
+  EXPECT_EQ(run("--managed-instances --init-timeout-ms 5000"), 3) << output();
+  EXPECT_NE(output().find("max=8"), std::string::npos) << output();  // the default
+}
+
 TEST_F(FakeLambdaCli, AnExtensionThatExitsDuringInitFailsInitWithItsOutputAsTelemetry) {
   script("crasher", "echo \"starting as $AWS_LAMBDA_FUNCTION_NAME on ${AWS_LAMBDA_RUNTIME_API%%:*}\"; exit 3");
   EXPECT_EQ(run("--invocations 2 --init-timeout-ms 5000"), 3) << output();
