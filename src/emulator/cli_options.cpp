@@ -1,6 +1,7 @@
 // fake-lambda's options: the usage text, and the parsing that turns arguments into a Scenario and
 // the fakes to run, refusing a bad value with a sentence that says what is wanted.
 #include "cli.hpp"
+#include "managed_instances.hpp"
 #include "rss_checkpoints.hpp"
 
 #include <algorithm>
@@ -303,6 +304,7 @@ CommandLine parse(const std::vector<std::string>& args) {
   if (o.concurrency && !o.scenario.managed_instances)
     bad("--concurrency is for --managed-instances (on-demand Lambda runs one invocation at a time)");
   if (o.concurrency) o.scenario.max_concurrency = *o.concurrency;
+  apply_managed_instances(o.scenario);  // as the emulator will see it: no freeze, its schema
   if (o.scenario.managed_instances && o.kill_extension_at)
     bad("--kill-extension-at is not emulated with --managed-instances: there, Lambda replaces an "
         "environment whose extension crashed instead of starting it again");
