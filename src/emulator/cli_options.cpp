@@ -96,6 +96,8 @@ OpenSearch (a fake OpenSearch on 127.0.0.1, see include/ltf/fake_opensearch.hpp)
 
 Output
   --report FILE            write the full report as JSON (it carries fake-lambda's version)
+  --rss-at LIST            read the extensions' VmRSS and VmHWM when these percentages of the
+                           invocations have started (default 10,50,100; see Measurements)
   --version                print the version and exit
   --help, -h               print this and exit
 
