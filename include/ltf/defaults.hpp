@@ -72,6 +72,10 @@ inline constexpr std::size_t busy_window = 10;
 // Invocations whose runtimeDone/report are remembered: only recent ones matter, and a report that
 // never comes must not leak.
 inline constexpr std::size_t remembered_invocations = 64;
+// Periodic flushing waits for a runtimeDone (at most LTF_FLUSH_BUDGET_MS) once the telemetry lags
+// this many invocations behind the INVOKEs: one invocation late is normal (Lambda buffers for
+// timeoutMs, and the freeze comes first), more means Lambda's backlog for us is growing.
+inline constexpr std::size_t catch_up_lag = 3;
 // At SHUTDOWN, the share of the time left given to the last platform.report to arrive (it is
 // produced only after our /next) before the drain starts.
 inline constexpr int shutdown_report_wait_divisor = 4;

@@ -33,7 +33,10 @@ using Micros = std::chrono::microseconds;
 // ---------------------------------------------------------------------------------------------
 // What to emulate
 
-enum class LogFormat { text, json };  // json: function records are {timestamp,level,requestId,message}
+// json: Lambda's JSON log format. The runtime's lines are {timestamp,level,requestId,message}
+// (and tenantId); every 5th line is one the function wrote as JSON itself, which arrives as its
+// own object (src/emulator/log_records.hpp). Schema 2022-07-01 subscribers get strings.
+enum class LogFormat { text, json };
 
 struct Scenario {
   // The function, as register's response and the platform events describe it.
@@ -56,6 +59,17 @@ struct Scenario {
   LogFormat log_format = LogFormat::text;
   milliseconds function_duration{1};  // how long the fake runtime "runs" each invoke
   bool include_tracing = true;        // INVOKE `tracing` and platform events' tracing present
+  // Tenant isolation: the tenant every invocation runs for (empty: none). Its `tenantId` is on
+  // platform.start, platform.runtimeDone and platform.report (for subscribers of schema
+  // 2025-01-29, which defines it) and in the JSON-format lines the runtime writes.
+  std::string tenant_id;
+  // SnapStart (src/emulator/snapstart.cpp): Init runs once and the frozen sandbox is the
+  // snapshot; it is restored this many times, before the first invocation and then at even
+  // intervals among the invocations (0: not SnapStart). Each restore cuts every connection the
+  // extensions had, emits the restore events and moves the wall clock of event times forward.
+  int snapstart_restores = 0;
+  std::chrono::seconds restore_clock_jump{3600};  // how far event times jump at each restore
+  milliseconds restore_timeout{10000};  // every extension back in /next within this (Lambda: 10 s)
   // After this invocation (0-based) every extension process is killed (on_kill: SIGKILL) and, as
   // Lambda resets a sandbox after an extension crash, Init runs again for the extensions
   // (on_init_start is called again: relaunch them there) before the next invocation. What they
@@ -172,6 +186,7 @@ struct Report {
   std::string shutdown_reason;  // spindown | timeout | failure ("" if Shutdown never ran)
   Micros shutdown_duration{0};
   bool aborted = false;         // stop() was called before the run finished
+  int restores = 0;             // SnapStart restores done
   std::map<std::string, std::uint64_t> events_produced;  // by type, each event counted once
   std::map<std::string, std::uint64_t> events_delivered;  // by type, summed over subscribers
   std::vector<std::string> function_lines;  // every function line produced, in order
@@ -190,7 +205,7 @@ struct Report {
   std::size_t api_errors_of_type(const std::string& error_type) const;
 };
 
-enum class Phase { created, init, invoke, frozen, shutdown, done };
+enum class Phase { created, init, invoke, frozen, shutdown, done, restore };
 const char* to_string(Phase);
 
 // ---------------------------------------------------------------------------------------------
@@ -240,6 +255,9 @@ class FakeLambda {
   std::function<void(const std::string& name)> on_kill;  // kill this extension now (SIGKILL)
   std::function<void()> on_shutdown;         // Shutdown began (telemetry flushed, SHUTDOWN next)
   std::function<void()> on_shutdown_deadline;  // deadlineMs reached: survivors get on_kill too
+  // A SnapStart restore, while still frozen: whatever else the extensions were connected to
+  // (their destinations) cuts its connections now.
+  std::function<void()> on_restore;
 
   // Told by the caller.
   void extension_launched(const std::string& name);  // its init time is measured from now

@@ -101,6 +101,10 @@ class HttpServer {
   // Closes the acceptor and every open connection. Objects the handler refers to must outlive
   // this call; after it, the io_context runs out of server work.
   void stop();
+  // Closes every open connection (a handler still running finds its answer undeliverable) and
+  // goes on accepting: what a peer sees when the other side's process was restored from a
+  // snapshot without them (the emulator's SnapStart restore).
+  void close_connections();
   std::uint16_t port() const;
   const ServerStats& stats() const;
 

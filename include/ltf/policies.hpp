@@ -41,6 +41,10 @@ enum class InvokeAction {
   wait_for_runtime_done,  // wait (bounded by the invocation's deadline) for this request's
                           // runtimeDone, then ask after_runtime_done()
   flush_then_next,        // flush, waiting at most the flush budget, then ask for the next event
+  catch_up,               // periodic, but the telemetry lags invocations behind (`behind`):
+                          // Lambda still holds their logs, and freezes at this pace would let
+                          // its backlog grow until it drops lines. Wait (bounded by the flush
+                          // budget) for the lagging runtimeDone, then ask after_catching_up()
 };
 
 class FlushPolicy {
@@ -59,7 +63,11 @@ class FlushPolicy {
   explicit FlushPolicy(Options options) : options_(options) {}
 
   // An INVOKE arrived at `now` with `buffered` events waiting: what to do before the next /next.
-  InvokeAction on_invoke(Clock::time_point now, std::size_t buffered);
+  // `behind`: the runtimeDone of the invocation defaults::catch_up_lag INVOKEs back has not
+  // reached the extension yet.
+  InvokeAction on_invoke(Clock::time_point now, std::size_t buffered, bool behind = false);
+  // The wait of catch_up ended: flush_in_background or next_at_once.
+  InvokeAction after_catching_up(Clock::time_point now, std::size_t buffered);
   // The invocation's runtimeDone arrived (or its wait ended): flush_then_next or next_at_once.
   InvokeAction after_runtime_done(std::size_t buffered) const;
   // Managed Instances have no INVOKE to flush at: a timer asks every interval instead, and gets

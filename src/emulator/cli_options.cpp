@@ -1,6 +1,7 @@
 // fake-lambda's options: the usage text, and the parsing that turns arguments into a Scenario and
 // the fakes to run, refusing a bad value with a sentence that says what is wanted.
 #include "cli.hpp"
+#include "log_records.hpp"
 #include "managed_instances.hpp"
 #include "rss_checkpoints.hpp"
 
@@ -31,10 +32,31 @@ Workload
   --lines K                function log lines per invocation (default 10)
   --line-bytes B           bytes per function line (default 100)
   --log-format text|json   function log format (default text)
+  --json-logs              Lambda's JSON log format (--log-format json): the runtime's lines
+                           arrive as {"timestamp","level","requestId","message"} objects, every
+                           5th line as the object the function wrote as JSON itself; under
+                           schema 2022-07-01 every record is a string
+  --tenant-id ID           a tenant-isolated function invoked for tenant ID: tenantId on
+                           platform.start, runtimeDone and report (schema 2025-01-29) and in the
+                           JSON-format lines
   --function-ms MS         how long the fake runtime works per invoke (default 1)
   --idle-ms MS             frozen time between invocations (default 0)
   --no-tracing             no X-Ray tracing in INVOKE and platform events
   --seed N                 seed for the sink's failure draws (default 1)
+
+Telemetry API and SnapStart
+  --schema V               the newest schemaVersion this Lambda knows: 2022-07-01, 2022-12-13 or
+                           2025-01-29 (default). A subscription with a newer one is refused with
+                           400 ValidationError; each subscriber's events are shaped by the
+                           version it asked for
+  --snapstart              SnapStart: Init once, then the frozen sandbox is the snapshot and is
+                           restored before the first invocation: every connection the extensions
+                           had is cut (the parked /event/next too), event times jump an hour,
+                           platform.restoreStart, restoreRuntimeDone and restoreReport are sent
+                           once every extension is back in /event/next (within 10 s)
+  --restores N             with --snapstart: restore N times, at even intervals among the
+                           invocations (default 1). The same processes are restored each time:
+                           a process cannot be copied, so this is not N clones of one snapshot
 
 Limits
   --timeout-ms MS          function timeout: INVOKE deadlineMs (default 3000)
@@ -177,6 +199,24 @@ SinkFault sink_fault(const std::string& flag, const std::string& spec) {
       "max-body:BYTES, not '" + spec + "'");
 }
 
+// A tenant id as the Invoke API takes it (X-Amz-Tenant-Id): 1 to 256 printable ASCII characters.
+std::string tenant_id(const std::string& flag, const std::string& id) {
+  const bool printable = std::all_of(id.begin(), id.end(), [](char c) { return c > ' ' && c < 0x7f; });
+  if (id.empty() || id.size() > 256 || !printable)
+    bad(flag + " wants 1 to 256 printable ASCII characters without spaces");
+  return id;
+}
+
+// The schemaVersions a Lambda whose newest is `newest` accepts.
+std::vector<std::string> schemas_up_to(const std::string& flag, const std::string& newest) {
+  std::vector<std::string> accepted;
+  for (const auto version : telemetry_schemas) {
+    accepted.emplace_back(version);
+    if (version == newest) return accepted;
+  }
+  bad(flag + " wants 2022-07-01, 2022-12-13 or 2025-01-29, not '" + newest + "'");
+}
+
 std::vector<std::string> executables_in(const std::string& dir) {
   std::error_code ec;
   std::vector<std::string> out;
@@ -192,6 +232,7 @@ std::vector<std::string> executables_in(const std::string& dir) {
 
 CommandLine parse(const std::vector<std::string>& args) {
   CommandLine o;
+  std::optional<int> restores;  // --restores, checked against --snapstart and --invocations
   o.scenario.invocations = 10;
   o.scenario.log_line_bytes = 100;
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -223,7 +264,12 @@ CommandLine parse(const std::vector<std::string>& args) {
       const auto format = value();
       if (format != "text" && format != "json") bad("--log-format is text or json");
       o.scenario.log_format = format == "json" ? LogFormat::json : LogFormat::text;
-    } else if (flag == "--function-ms") o.scenario.function_duration = ms(900000);
+    } else if (flag == "--json-logs") o.scenario.log_format = LogFormat::json;
+    else if (flag == "--tenant-id") o.scenario.tenant_id = tenant_id(flag, value());
+    else if (flag == "--schema") o.scenario.schema_versions = schemas_up_to(flag, value());
+    else if (flag == "--snapstart") o.scenario.snapstart_restores = std::max(o.scenario.snapstart_restores, 1);
+    else if (flag == "--restores") restores = static_cast<int>(number(flag, value(), 1, 1000000));
+    else if (flag == "--function-ms") o.scenario.function_duration = ms(900000);
     else if (flag == "--idle-ms") o.scenario.idle_between_invocations = ms(3600000);
     else if (flag == "--no-tracing") o.scenario.include_tracing = false;
     else if (flag == "--seed") o.seed = static_cast<std::uint64_t>(number(flag, value(), 0, 1LL << 62));
@@ -303,6 +349,20 @@ CommandLine parse(const std::vector<std::string>& args) {
           " is past the last invocation (" + std::to_string(o.scenario.invocations) + ")");
     o.scenario.kill_extensions_after = static_cast<int>(*o.kill_extension_at - 1);
   }
+  if (restores && o.scenario.snapstart_restores == 0) bad("--restores needs --snapstart");
+  if (o.scenario.snapstart_restores > 0) {
+    o.scenario.snapstart_restores = restores.value_or(1);
+    if (o.scenario.snapstart_restores > std::max(o.scenario.invocations, 1))
+      bad("--restores " + std::to_string(o.scenario.snapstart_restores) +
+          " is more than the invocations (" + std::to_string(o.scenario.invocations) + ")");
+    o.scenario.initialization_type = "snap-start";
+  }
+  if (o.scenario.managed_instances && o.scenario.snapstart_restores > 0)
+    bad("--snapstart is not available with --managed-instances, as on Lambda");
+  if (o.scenario.managed_instances &&
+      std::find(o.scenario.schema_versions.begin(), o.scenario.schema_versions.end(),
+                managed_instances_schema) == o.scenario.schema_versions.end())
+    bad("--managed-instances accept schema 2025-01-29 only: give --schema 2025-01-29 or none");
   if (o.concurrency && !o.scenario.managed_instances)
     bad("--concurrency is for --managed-instances (on-demand Lambda runs one invocation at a time)");
   if (o.concurrency) o.scenario.max_concurrency = *o.concurrency;

@@ -23,6 +23,11 @@ std::pair<Exit, std::string> outcome(const Summary& summary) {
   for (const auto& extension : report.extensions)
     if (!extension.error_type.empty())
       return {extension_failed, extension.name + " reported " + extension.error_type};
+  // A reset between invocations fails none of them: a SnapStart restore the extensions did not
+  // come back from in time.
+  if (report.shutdown_reason == "timeout" || report.shutdown_reason == "failure")
+    return {extension_failed, "the sandbox was reset (" + report.shutdown_reason + ")" +
+                                  (report.problems.empty() ? "" : ": " + report.problems.back())};
   for (const auto& extension : report.extensions)
     if (extension.subscribed_types.empty())
       return {not_subscribed, extension.name + " never subscribed to the Telemetry API"};

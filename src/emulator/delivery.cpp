@@ -1,6 +1,7 @@
 // Telemetry delivery to one subscriber: batches that honour maxItems / maxBytes / timeoutMs, one
 // POST in flight, retries with backoff, a bounded backlog whose overflow becomes
 // platform.logsDropped, and nothing at all while the sandbox is frozen.
+#include "log_records.hpp"
 #include "managed_instances.hpp"
 #include "sandbox.hpp"
 
@@ -158,12 +159,10 @@ asio::awaitable<void> deliver(std::shared_ptr<FakeLambda::Sandbox> core, Subscri
 
 void FakeLambda::Sandbox::enqueue(Subscriber& s, const GeneratedEvent& event) {
   const bool log = is_log(event.type);
-  // Schema 2022-07-01 knows only string records.
-  const bool stringify = log && event.record.is_object() && s.request.schema_version == "2022-07-01";
   std::string text = json::serialize(json::object{
       {"time", event.time},
       {"type", event.type},
-      {"record", stringify ? json::value(json::serialize(event.record)) : event.record}});
+      {"record", record_for_schema(event.type, event.record, s.request.schema_version)}});
   if (log && s.queue.size() >= scenario.subscriber_backlog_events) {
     ++s.pending_dropped_records;
     s.pending_dropped_bytes += text.size();

@@ -1,5 +1,6 @@
 // The platform's event stream: the shapes of spec section 4, produced once and fanned out to every
 // subscriber that asked for that stream.
+#include "log_records.hpp"
 #include "sandbox.hpp"
 
 #include <boost/json/serialize.hpp>
@@ -23,7 +24,7 @@ std::string function_line(int invocation, int line, std::size_t bytes) {
 }  // namespace
 
 GeneratedEvent FakeLambda::Sandbox::platform(std::string type, json::object record) const {
-  return GeneratedEvent{std::move(type), iso_time(WallClock::now()), json::value(std::move(record)), {}};
+  return GeneratedEvent{std::move(type), iso_time(wall_now()), json::value(std::move(record)), {}};
 }
 
 void FakeLambda::Sandbox::emit(GeneratedEvent event) {
@@ -47,27 +48,15 @@ void FakeLambda::Sandbox::emit_function_line(const CurrentInvoke& current, int l
   auto text = function_line(current.index, line, scenario.log_line_bytes);
   report.function_lines.push_back(text);
   report.function_line_times.push_back(Clock::now());
-  const auto now = iso_time(WallClock::now());
-  json::value record;
-  if (scenario.log_format == LogFormat::json)
-    record = json::object{{"timestamp", now},
-                          {"level", "INFO"},
-                          {"requestId", current.request_id},
-                          {"message", text}};
-  else
-    record = json::string(text);
+  const auto now = iso_time(wall_now());
+  auto record = function_record(scenario, RuntimeLine{text, now, current.request_id, line});
   emit(GeneratedEvent{"function", now, std::move(record), {}});
 }
 
 void FakeLambda::Sandbox::emit_extension_line(const Extension& extension, const std::string& line) {
   (void)extension;  // Lambda does not say which extension wrote a line; neither do we
-  const auto now = iso_time(WallClock::now());
-  json::value record;
-  if (scenario.log_format == LogFormat::json)
-    record = json::object{{"timestamp", now}, {"level", "INFO"}, {"message", line}};
-  else
-    record = json::string(line);
-  emit(GeneratedEvent{"extension", now, std::move(record), {}});
+  const auto now = iso_time(wall_now());
+  emit(GeneratedEvent{"extension", now, extension_record(scenario, line, now), {}});
 }
 
 std::string FakeLambda::Sandbox::invoke_event(const CurrentInvoke& current) const {

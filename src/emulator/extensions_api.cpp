@@ -136,9 +136,15 @@ asio::awaitable<net::Response> FakeLambda::Sandbox::on_next(const net::Request& 
   extension.parked = true;
   notify();
 
+  const auto cuts = extension.long_polls_cut;
   co_await changed->wait_until([&] {
-    return extension.pending_event || stopping || extension.killed || extension.exited;
+    return extension.pending_event || stopping || extension.killed || extension.exited ||
+           extension.long_polls_cut != cuts;
   });
+  // A SnapStart restore cut this long-poll's connection, and unparked the extension then: its
+  // next /event/next may already be parked, and is not this one's to touch.
+  if (extension.long_polls_cut != cuts)
+    co_return error_response(500, "InternalServerError", "The connection was cut by a restore");
   extension.parked = false;
   if (!extension.pending_event)
     co_return error_response(500, "InternalServerError", "The sandbox is shutting down");

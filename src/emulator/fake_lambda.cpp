@@ -178,6 +178,7 @@ const char* to_string(Phase phase) {
     case Phase::frozen: return "frozen";
     case Phase::shutdown: return "shutdown";
     case Phase::done: return "done";
+    case Phase::restore: return "restore";
   }
   return "?";
 }

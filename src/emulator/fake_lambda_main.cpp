@@ -158,6 +158,20 @@ int main(int argc, char** argv) {
   };
   lambda.on_thaw = [&] { launcher.signal_all(SIGCONT); };
   lambda.on_kill = [&](const std::string& name) { launcher.kill(name); };
+  lambda.on_restore = [&] {
+    // The extensions' connections to their destinations did not survive the snapshot either:
+    // closing the listener and opening it again closes every connection, keeping the port.
+    if (sink) {
+      const auto fault = sink->fault();
+      sink->set_fault(SinkFault::refuse());
+      sink->set_fault(fault);
+    }
+    if (opensearch) {
+      const auto fault = opensearch->fault();
+      opensearch->set_fault(OpenSearchFault::refuse());
+      opensearch->set_fault(fault);
+    }
+  };
   lambda.on_invocation = [&](int index) {
     read_rss(checkpoints.at_invocation(index));
     if (!options.scenario.freeze) launcher.sample_memory();  // no freeze to sample at
@@ -226,7 +240,9 @@ int main(int argc, char** argv) {
   std::cout << "fake-lambda " << ltf::version() << ": " << s.function_name << ", " << s.invocations << " invocations x "
             << s.log_lines_per_invocation << " lines x " << s.log_line_bytes << " B ("
             << (s.log_format == LogFormat::json ? "json" : "text") << "), freeze "
-            << (s.freeze ? "on" : "off")
+            << (s.freeze ? "on" : "off") << (s.tenant_id.empty() ? "" : ", tenant " + s.tenant_id)
+            << ", schemas up to " << (s.schema_versions.empty() ? "none" : s.schema_versions.back())
+            << (s.snapstart_restores ? ", SnapStart: " + std::to_string(s.snapstart_restores) + " restore(s)" : "")
             << (s.managed_instances ? ", Managed Instances, concurrency " + std::to_string(s.max_concurrency) : "")
             << ", runtime API " << runtime_api << "\n"
             << format_summary(summary);

@@ -72,6 +72,7 @@ asio::awaitable<Report> FakeLambda::Sandbox::run() {
       for (int i = 0; i < scenario.invocations && !stopping && !fatal_error; ++i) {
         co_await frozen_for(i == 0 ? scenario.idle_before_first_invocation
                                    : scenario.idle_between_invocations);
+        if (restore_due(i) && !co_await restore_phase()) break;
         if (stopping || fatal_error || !co_await invoke_phase(i)) break;
         if (scenario.kill_extensions_after == i && !co_await restart_extensions(i)) break;
       }
@@ -235,7 +236,12 @@ asio::awaitable<bool> FakeLambda::Sandbox::invoke_phase(int index) {
 }
 
 json::object FakeLambda::Sandbox::traced(json::object record) const {
-  if (invoke && invoke->tracing) record["tracing"] = *invoke->tracing;
+  return traced_as(std::move(record), invoke ? &*invoke : nullptr);
+}
+
+json::object FakeLambda::Sandbox::traced_as(json::object record, const CurrentInvoke* current) const {
+  if (current && current->tracing) record["tracing"] = *current->tracing;
+  if (!scenario.tenant_id.empty()) record["tenantId"] = scenario.tenant_id;
   return record;
 }
 
@@ -244,9 +250,10 @@ CurrentInvoke FakeLambda::Sandbox::new_invoke(int index) {
   current.index = index;
   current.request_id = random_uuid();
   current.start = Clock::now();
-  current.start_wall = WallClock::now();
+  current.start_wall = wall_now();
   current.deadline = current.start + scenario.invoke_timeout;
-  current.deadline_ms = epoch_ms(current.start_wall) + scenario.invoke_timeout.count();
+  // On the extension's own clock, which no restore moved.
+  current.deadline_ms = epoch_ms(WallClock::now()) + scenario.invoke_timeout.count();
   if (scenario.include_tracing) {
     const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(
         current.start_wall.time_since_epoch()).count();
@@ -293,7 +300,7 @@ asio::awaitable<void> FakeLambda::Sandbox::fake_runtime() {
   if (stopping) co_return;
   const bool timed_out = scenario.function_duration >= scenario.invoke_timeout;
   current.runtime_done_at = Clock::now();
-  const auto done_wall = WallClock::now();
+  const auto done_wall = wall_now();
   const auto runtime_ms = to_ms(*current.runtime_done_at - current.start);
   GeneratedEvent done = platform(
       "platform.runtimeDone",
@@ -352,7 +359,13 @@ void FakeLambda::Sandbox::end_invoke(bool in_time) {
                        {"billedDurationMs", static_cast<std::int64_t>(std::ceil(duration_ms))},
                        {"memorySizeMB", scenario.memory_mb},
                        {"maxMemoryUsedMB", std::min(scenario.memory_mb, 48)}};
-  if (current.index == 0) metrics["initDurationMs"] = to_ms(report.init_duration);
+  if (current.index == 0 && scenario.snapstart_restores == 0)
+    metrics["initDurationMs"] = to_ms(report.init_duration);
+  if (restore_duration_ms) {  // the first invocation after a SnapStart restore
+    metrics["restoreDurationMs"] = *restore_duration_ms;
+    metrics["billedRestoreDurationMs"] = static_cast<std::int64_t>(std::ceil(*restore_duration_ms));
+    restore_duration_ms.reset();
+  }
   json::object record = traced(
       {{"requestId", current.request_id},
        {"status", result.status},

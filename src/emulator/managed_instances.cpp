@@ -47,11 +47,6 @@ json::object span(const std::string& name, WallClock::time_point start, double d
   return {{"name", name}, {"start", iso_time(start)}, {"durationMs", duration_ms}};
 }
 
-json::object traced(json::object record, const CurrentInvoke& current) {
-  if (current.tracing) record["tracing"] = *current.tracing;
-  return record;
-}
-
 // Resumes at `when`, or at once (through the executor, so others run first) if it has passed.
 asio::awaitable<void> resume_at(asio::any_io_executor executor, Clock::time_point when) {
   asio::steady_timer timer(executor, when);
@@ -79,9 +74,9 @@ asio::awaitable<void> invocation(std::shared_ptr<FakeLambda::Sandbox> core,
   entry.index = index;
   entry.request_id = current.request_id;
   c.report.invocations.push_back(std::move(entry));
-  c.emit(c.platform("platform.start", traced({{"requestId", current.request_id},
-                                              {"version", c.scenario.function_version}},
-                                             current)));
+  c.emit(c.platform("platform.start", c.traced_as({{"requestId", current.request_id},
+                                                   {"version", c.scenario.function_version}},
+                                                  &current)));
   const int lines = c.scenario.log_lines_per_invocation;
   const auto work = std::chrono::duration_cast<Clock::duration>(c.scenario.function_duration);
   for (int line = 0; line < lines && !c.stopping; ++line) {
@@ -94,7 +89,7 @@ asio::awaitable<void> invocation(std::shared_ptr<FakeLambda::Sandbox> core,
   // Managed Instances do not stop an invocation at its timeout; it is reported as one.
   const bool timed_out = c.scenario.function_duration >= c.scenario.invoke_timeout;
   const auto end = Clock::now();
-  const auto end_wall = WallClock::now();
+  const auto end_wall = c.wall_now();
   auto& result = c.report.invocations[slot];
   result.timed_out = timed_out;
   result.status = timed_out ? "timeout" : "success";
@@ -102,12 +97,12 @@ asio::awaitable<void> invocation(std::shared_ptr<FakeLambda::Sandbox> core,
   const double duration_ms = to_ms(end - current.start);
   c.emit(c.platform(
       "platform.report",
-      traced({{"requestId", current.request_id},
-              {"status", result.status},
-              {"metrics", {{"durationMs", duration_ms}}},
-              {"spans", json::array{span("responseLatency", current.start_wall, duration_ms),
-                                    span("responseDuration", end_wall, 0.0)}}},
-             current)));
+      c.traced_as({{"requestId", current.request_id},
+                   {"status", result.status},
+                   {"metrics", {{"durationMs", duration_ms}}},
+                   {"spans", json::array{span("responseLatency", current.start_wall, duration_ms),
+                                         span("responseDuration", end_wall, 0.0)}}},
+                  &current)));
 }
 
 }  // namespace

@@ -334,6 +334,7 @@ json::value report_json(const Summary& summary) {
                    {"shutdown", json::object{{"reason", r.shutdown_reason},
                                              {"duration_ms", ms(r.shutdown_duration)}}},
                    {"aborted", r.aborted},
+                   {"restores", r.restores},
                    {"events_produced", counts_json(r.events_produced)},
                    {"events_delivered", counts_json(r.events_delivered)},
                    {"function_lines_produced", r.function_lines.size()},

@@ -73,6 +73,9 @@ struct Extension {
   bool shutdown_sent = false;
   bool exited = false;
   bool killed = false;
+  // Bumped when a SnapStart restore cut its connections (and `parked` cleared): a /next parked
+  // before is let go.
+  std::uint64_t long_polls_cut = 0;
   std::unique_ptr<Subscriber> subscriber;
   std::size_t report_index = 0;
 
@@ -118,6 +121,13 @@ struct FakeLambda::Sandbox : std::enable_shared_from_this<FakeLambda::Sandbox> {
   std::optional<CurrentInvoke> invoke;
   std::vector<GeneratedEvent> init_events;  // replayed to each subscriber
   std::optional<Clock::time_point> shutdown_deadline;
+  // How far event times are ahead of this machine's clock: each SnapStart restore moves them on.
+  WallClock::duration wall_offset{};
+  // The restore's duration, for the first platform.report after it (restoreDurationMs).
+  std::optional<double> restore_duration_ms;
+
+  // The wall clock the events show (time, timestamps, span starts).
+  WallClock::time_point wall_now() const { return WallClock::now() + wall_offset; }
 
   // --- state helpers (fake_lambda.cpp)
   Extension* find_by_name(const std::string& name);
@@ -168,9 +178,15 @@ struct FakeLambda::Sandbox : std::enable_shared_from_this<FakeLambda::Sandbox> {
   asio::awaitable<void> fake_runtime();
   asio::awaitable<bool> extensions_finish();
   void end_invoke(bool in_time);
-  json::object traced(json::object record) const;  // adds the current invoke's tracing
+  json::object traced(json::object record) const;  // adds the current invoke's tracing, tenant
+  // The same for an invocation other than the current one (Managed Instances run several).
+  json::object traced_as(json::object record, const CurrentInvoke* current) const;
   asio::awaitable<void> frozen_for(milliseconds idle);
   asio::awaitable<void> shutdown_phase(const std::string& reason);
+  // --- SnapStart (snapstart.cpp)
+  bool restore_due(int index) const;  // a restore comes before invocation `index`
+  asio::awaitable<bool> restore_phase();  // false when the sandbox cannot go on
+  void cut_connections();
   // Delivers what subscribers still have buffered; false if `deadline` came first.
   asio::awaitable<bool> flush_telemetry(Clock::time_point deadline);
   void freeze();

@@ -14,6 +14,16 @@ void InvocationTracker::remember(std::deque<std::string>& ids, const std::string
 
 void InvocationTracker::invoked(const std::string& request_id) {
   remember(pending_reports_, request_id);
+  recent_invokes_.push_back(request_id);
+  if (recent_invokes_.size() > defaults::catch_up_lag + 1) recent_invokes_.pop_front();
+}
+
+std::optional<std::string> InvocationTracker::behind() const {
+  if (recent_invokes_.size() <= defaults::catch_up_lag) return std::nullopt;
+  const std::string& lagging = recent_invokes_.front();
+  if (std::find(runtime_done_.begin(), runtime_done_.end(), lagging) != runtime_done_.end())
+    return std::nullopt;
+  return lagging;
 }
 
 void InvocationTracker::observe(const std::vector<telemetry::Event>& events) {

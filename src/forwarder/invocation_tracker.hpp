@@ -12,6 +12,7 @@
 #include <chrono>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,8 @@ class InvocationTracker {
   // Notes the runtimeDone and report events among a batch the listener accepted.
   void observe(const std::vector<telemetry::Event>& events);
 
+  // The invocation `defaults::catch_up_lag` INVOKEs back, when its runtimeDone has not arrived.
+  std::optional<std::string> behind() const;
   // True once `request_id`'s runtimeDone has arrived; false if `deadline` came first.
   boost::asio::awaitable<bool> wait_runtime_done(const std::string& request_id,
                                                  Clock::time_point deadline);
@@ -41,6 +44,7 @@ class InvocationTracker {
   // Bounded: only recent invocations matter, and a report that never comes must not leak.
   std::deque<std::string> runtime_done_;
   std::deque<std::string> pending_reports_;
+  std::deque<std::string> recent_invokes_;  // the last catch_up_lag + 1 INVOKEs' request ids
   std::shared_ptr<async::Notifier> changed_;
 };
 

@@ -55,7 +55,14 @@ asio::awaitable<void> on_invoke(Stages& stages, pipeline::FlushPolicy& policy,
   if (stages.restore_watch.on_clocks(std::chrono::system_clock::now(), now)) renew_after_restore(stages);
   if (counters.due(now)) add_counters(stages, "periodic");
   const auto limit = monotonic_deadline(invoke.deadline_ms, stages.config.deadline_margin);
-  auto action = policy.on_invoke(now, stages.buffer.size());
+  const auto behind = stages.tracker.behind();
+  auto action = policy.on_invoke(now, stages.buffer.size(), behind.has_value());
+  if (action == pipeline::InvokeAction::catch_up) {
+    // Bounded by the flush budget: a runtimeDone Lambda dropped must not cost every invocation.
+    co_await stages.tracker.wait_runtime_done(*behind,
+                                              std::min(limit, now + stages.config.flush_budget));
+    action = policy.after_catching_up(Clock::now(), stages.buffer.size());
+  }
   if (action == pipeline::InvokeAction::wait_for_runtime_done) {
     if (!co_await stages.tracker.wait_runtime_done(invoke.request_id, limit))
       LTF_LOG(warning) << "platform.runtimeDone for " << invoke.request_id
@@ -68,7 +75,8 @@ asio::awaitable<void> on_invoke(Stages& stages, pipeline::FlushPolicy& policy,
       co_await flush_until(stages, std::min(limit, Clock::now() + stages.config.flush_budget));
       break;
     case pipeline::InvokeAction::next_at_once:
-    case pipeline::InvokeAction::wait_for_runtime_done: break;
+    case pipeline::InvokeAction::wait_for_runtime_done:
+    case pipeline::InvokeAction::catch_up: break;
   }
 }
 

@@ -308,6 +308,12 @@ void HttpServer::stop() {
   for (auto* socket : state_->open_sockets) socket->close(ignored);
 }
 
+void HttpServer::close_connections() {
+  if (!state_) return;
+  boost::system::error_code ignored;
+  for (auto* socket : state_->open_sockets) socket->close(ignored);
+}
+
 std::uint16_t HttpServer::port() const {
   boost::system::error_code ec;
   auto endpoint = state_->acceptor.local_endpoint(ec);

@@ -18,17 +18,26 @@ void FlushPolicy::observe_rate(Clock::time_point now) {
   else if (periodic_ && mean > 2 * options_.busy_below) periodic_ = false;
 }
 
-InvokeAction FlushPolicy::on_invoke(Clock::time_point now, std::size_t buffered) {
+InvokeAction FlushPolicy::on_invoke(Clock::time_point now, std::size_t buffered, bool behind) {
   observe_rate(now);
   if (periodic_) {
     // Busy function: no waiting. What is due goes out while the function runs, and /next is
-    // called at once, so this invocation's duration owes the extension nothing.
+    // called at once, so this invocation's duration owes the extension nothing. Unless the
+    // telemetry lags invocations behind: short invocations with many lines, each followed by a
+    // freeze, leave Lambda's backlog growing until it drops lines (platform.logsDropped).
+    // Waiting for the lagging runtimeDone while this invocation runs costs the function nothing
+    // unless it ends first, and bounds the backlog to a few invocations' logs.
+    if (behind && options_.runtime_done_expected) return InvokeAction::catch_up;
     return periodic_flush(now, buffered);
   }
   // The invocation's logs are all in once its runtimeDone is: waiting for it ships them now
   // instead of one invocation (or one idle hour) late.
   if (options_.runtime_done_expected) return InvokeAction::wait_for_runtime_done;
   return after_runtime_done(buffered);
+}
+
+InvokeAction FlushPolicy::after_catching_up(Clock::time_point now, std::size_t buffered) {
+  return periodic_flush(now, buffered);
 }
 
 InvokeAction FlushPolicy::on_tick(Clock::time_point now, std::size_t buffered) {

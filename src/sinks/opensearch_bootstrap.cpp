@@ -50,6 +50,8 @@ json::object data_mappings(RecordMapping record) {
   properties["@timestamp"] = typed("date");
   properties["time"] = typed("date");
   properties["requestId"] = typed("keyword");
+  properties["tenantId"] = typed("keyword");
+  properties["level"] = typed("keyword");
   identity_properties(properties);
   properties["message"] = typed("text");
   if (record == RecordMapping::flat_object) {

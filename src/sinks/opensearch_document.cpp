@@ -97,6 +97,25 @@ void add_identity(json::object& document, const Event& event, const FunctionIden
   document["region"] = function.region;
 }
 
+// What a search across every kind of event filters on, lifted from an object record to the top:
+// the tenant (tenant-isolated functions, schema 2025-01-29: platform.start, platform.report and
+// JSON-format logs carry `tenantId`) and, for log lines in Lambda's JSON format, their `level`
+// and `message`, so that a text line's `message` and a JSON line's are one field. Only strings
+// are lifted: a function may log `"message": {"order": 17}`, which stays under `record` alone,
+// or the first such document would fix `message`'s mapping as an object and refuse every text line.
+void add_record_fields(json::object& document, const json::object& record,
+                       telemetry::Category category) {
+  auto lift = [&](std::string_view from, std::string_view to) {
+    const json::value* value = record.if_contains(from);
+    if (value && value->is_string()) document[to] = value->get_string();
+  };
+  lift("tenantId", "tenantId");
+  if (category != telemetry::Category::function && category != telemetry::Category::extension)
+    return;
+  lift("level", "level");
+  lift("message", "message");
+}
+
 }  // namespace
 
 bool has_date_fields(std::string_view pattern) {
@@ -167,9 +186,14 @@ std::optional<std::string> document_source(const Event& event, const FunctionIde
   if (const json::value* record = envelope->if_contains("record")) {
     // One field, one type: whichever shape arrived first would otherwise fix the mapping of
     // `record` and fail every event of the other shape for good.
-    if (record->is_object()) document["record"] = *record;
-    else if (const json::string* text = record->if_string()) document["message"] = *text;
-    else if (!record->is_null()) document["message"] = json::serialize(*record);
+    if (const json::object* fields = record->if_object()) {
+      document["record"] = *record;
+      add_record_fields(document, *fields, event.category());
+    } else if (const json::string* text = record->if_string()) {
+      document["message"] = *text;
+    } else if (!record->is_null()) {
+      document["message"] = json::serialize(*record);
+    }
   }
   return json::serialize(document);
 }

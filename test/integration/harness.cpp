@@ -70,6 +70,7 @@ Outcome Harness::run() {
     });
   };
   if (before_invocation) fake->on_invocation = before_invocation;
+  if (on_restore) fake->on_restore = on_restore;
   outcome.report = run_until_done(io, fake->run(), std::chrono::seconds(240));
   // Let the forwarder finish what it does after Lambda is done with it (its final log line).
   run_until_done(io, [&]() -> asio::awaitable<void> {

@@ -35,6 +35,8 @@ class Harness {
   Environment env;  // completed with AWS_LAMBDA_RUNTIME_API when run() starts
   // Called before invocation `index` starts (after the emulator's own bookkeeping).
   std::function<void(int index)> before_invocation;
+  // Called at each SnapStart restore, before the restore's events (scenario.snapstart_restores).
+  std::function<void()> on_restore;
 
   // Runs Init -> scenario.invocations -> Shutdown with the forwarder in-process.
   Outcome run();

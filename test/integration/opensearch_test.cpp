@@ -247,6 +247,47 @@ TEST(OpenSearch, AMappingConflictSendsThoseEventsToTheDeadLetterIndexAndTheRestI
   os.stop();
 }
 
+TEST(OpenSearch, JsonFormatLinesKeepTheirRecordAndGiveLevelMessageAndTenantFields) {
+  Harness h;
+  h.scenario.log_format = ltf::emulator::LogFormat::json;
+  h.scenario.tenant_id = "t1";
+  h.scenario.invocations = 3;
+  h.scenario.log_lines_per_invocation = 10;
+  FakeOpenSearch os(h.io.get_executor());
+  ASSERT_FALSE(os.listen());
+  point_at(h, os);
+  const auto outcome = h.run();
+  ASSERT_EQ(outcome.exit_code, 0);
+
+  std::multiset<std::string> messages;
+  std::size_t warnings = 0;
+  for (const auto& doc : os.documents("lambda-function")) {
+    const auto& source = doc.source;
+    ASSERT_TRUE(source.at("record").is_object()) << "the record stays an object";
+    EXPECT_EQ(source.at("message"), source.at("record").at("message"));
+    EXPECT_EQ(source.at("level"), source.at("record").at("level"));
+    messages.insert(std::string(source.at("message").as_string()));
+    if (source.at("level") == "WARN") {  // a line the function wrote as JSON: no tenant of its own
+      ++warnings;
+      EXPECT_FALSE(source.contains("tenantId"));
+      EXPECT_FALSE(source.contains("requestId"));
+    } else {
+      EXPECT_EQ(source.at("tenantId"), "t1");
+      EXPECT_TRUE(source.at("requestId").is_string());
+    }
+  }
+  EXPECT_EQ(messages, std::multiset<std::string>(outcome.report.function_lines.begin(),
+                                                 outcome.report.function_lines.end()))
+      << "every line once";
+  EXPECT_EQ(warnings, 6u);
+  std::size_t tenant_starts = 0;
+  for (const auto& doc : os.documents("lambda-platform"))
+    if (doc.source.at("type") == "platform.start") tenant_starts += doc.source.at("tenantId") == "t1";
+  EXPECT_EQ(tenant_starts, 3u);
+  EXPECT_EQ(os.document_count("lambda-telemetry-dlq"), 0u) << "no mapping conflict";
+  os.stop();
+}
+
 TEST(OpenSearch, ServerlessTimeSeriesCollectionsGetSignedRequestsWithoutCustomIds) {
   Harness h;
   h.scenario.invocations = 3;

@@ -90,6 +90,8 @@ TEST_F(FakeLambdaCli, ManagedInstancesFlagsAreCheckedAndReachTheExtensionsEnviro
       {"--managed-instances --concurrency 0", "--concurrency wants an integer from 1 to 1600"},
       {"--managed-instances --kill-extension-at 1", "not emulated with --managed-instances"},
       {"--rss-at 0,50", "--rss-at wants percentages from 1 to 100"},
+      {"--managed-instances --snapstart", "--snapstart is not available with --managed-instances"},
+      {"--managed-instances --schema 2022-12-13", "accept schema 2025-01-29 only"},
   };
   for (const auto& [args, message] : refused) {
     EXPECT_EQ(run(args), 1) << args;
@@ -99,6 +101,35 @@ TEST_F(FakeLambdaCli, ManagedInstancesFlagsAreCheckedAndReachTheExtensionsEnviro
   EXPECT_NE(output().find("type=lambda-managed-instances max=12"), std::string::npos) << output();
   EXPECT_EQ(run("--managed-instances --init-timeout-ms 5000"), 3) << output();
   EXPECT_NE(output().find("max=8"), std::string::npos) << output();  // the default
+}
+
+TEST_F(FakeLambdaCli, BadSchemaTenantAndSnapStartFlagsAreUsageErrorsThatSayWhatIsWanted) {
+  script("idle", "exec sleep 30");  // never started: the command line is refused first
+  const std::pair<std::string, std::string> cases[] = {
+      {"--schema 2023-01-01", "--schema wants 2022-07-01, 2022-12-13 or 2025-01-29, not '2023-01-01'"},
+      {"--tenant-id 'a b'", "--tenant-id wants 1 to 256 printable ASCII characters"},
+      {"--tenant-id ''", "--tenant-id wants 1 to 256 printable ASCII characters"},
+      {"--tenant-id " + std::string(257, 't'), "--tenant-id wants 1 to 256"},
+      {"--restores 2", "--restores needs --snapstart"},
+      {"--snapstart --invocations 2 --restores 3", "--restores 3 is more than the invocations (2)"},
+      {"--snapstart --restores 0", "--restores wants an integer from 1 to 1000000"},
+  };
+  for (const auto& [args, message] : cases) {
+    EXPECT_EQ(run(args), 1) << args;
+    EXPECT_NE(output().find(message), std::string::npos) << args << "\n" << output();
+  }
+}
+
+TEST_F(FakeLambdaCli, TheRunSaysWhichLambdaItEmulates) {
+  script("crasher", "exit 3");
+  EXPECT_EQ(run("--json-logs --tenant-id blue --schema 2022-12-13 --snapstart --invocations 2"), 3)
+      << output();
+  const auto out = output();
+  EXPECT_NE(out.find("(json)"), std::string::npos) << out;
+  EXPECT_NE(out.find("tenant blue"), std::string::npos) << out;
+  EXPECT_NE(out.find("schemas up to 2022-12-13"), std::string::npos) << out;
+  EXPECT_NE(out.find("SnapStart: 1 restore(s)"), std::string::npos) << out;
+  EXPECT_EQ(report().at_pointer("/restores").as_int64(), 0) << "Init failed: nothing to restore";
 }
 
 TEST_F(FakeLambdaCli, AnExtensionThatExitsDuringInitFailsInitWithItsOutputAsTelemetry) {

@@ -106,3 +106,30 @@ TEST(FlushPolicy, AFixedStrategyIgnoresTheRate) {
 }
 
 }  // namespace
+
+TEST(FlushPolicy, PeriodicCatchesUpWhenThePreviousInvocationsLogsAreStillComing) {
+  auto o = options();
+  o.strategy = FlushStrategy::periodic;
+  FlushPolicy policy(o);
+  EXPECT_EQ(policy.on_invoke(t0, 5, /*behind=*/true), InvokeAction::catch_up);
+  // Once caught up, the periodic decision as usual: due, so a background flush.
+  EXPECT_EQ(policy.after_catching_up(t0 + 50ms, 5), InvokeAction::flush_in_background);
+  EXPECT_EQ(policy.on_invoke(t0 + 100ms, 5, /*behind=*/false), InvokeAction::next_at_once)
+      << "not behind, and the interval has not passed";
+  EXPECT_EQ(policy.on_invoke(t0 + 200ms, 5, /*behind=*/true), InvokeAction::catch_up);
+  EXPECT_EQ(policy.after_catching_up(t0 + 250ms, 5), InvokeAction::next_at_once)
+      << "caught up, and still within the interval";
+}
+
+TEST(FlushPolicy, CatchingUpNeedsARuntimeDoneToWaitFor) {
+  auto o = options();
+  o.strategy = FlushStrategy::periodic;
+  o.runtime_done_expected = false;
+  FlushPolicy policy(o);
+  EXPECT_EQ(policy.on_invoke(t0, 5, /*behind=*/true), InvokeAction::flush_in_background);
+}
+
+TEST(FlushPolicy, EndOfInvocationIsNeverBehindSinceItWaitsForEachRuntimeDone) {
+  FlushPolicy policy(options());
+  EXPECT_EQ(policy.on_invoke(t0, 5, /*behind=*/true), InvokeAction::wait_for_runtime_done);
+}

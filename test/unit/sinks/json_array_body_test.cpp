@@ -47,6 +47,31 @@ TEST(JsonArrayBody, TheSandboxComesFirstWhenGiven) {
             R"({"sandbox":"0123456789abcdef"}])");
 }
 
+TEST(JsonArrayBody, JsonFormatRecordsStayObjectsAndTheTenantIsUntouched) {
+  // Lambda's JSON log format (schema 2022-12-13 and later): a line the runtime formatted, a line
+  // the function wrote as JSON itself, and a platform event of a tenant-isolated function; then the
+  // same kind of line as schema 2022-07-01 sends it, a string.
+  const std::vector<Event> batch{
+      event(R"({"time":"t","type":"function","record":{"timestamp":"t","level":"WARN","requestId":"r","tenantId":"blue","message":"m"}})", "a", 1),
+      event(R"({"time":"t","type":"function","record":{"service":"orders","order":17,"nested":{"ok":true}}})", "b", 2),
+      event(R"({"time":"t","type":"platform.start","record":{"requestId":"r","version":"$LATEST","tenantId":"blue"}})", "c", 3),
+      event(R"({"time":"t","type":"function","record":"{\"level\":\"INFO\",\"message\":\"m\"}"})", "d", 4)};
+  const auto body = boost::json::parse(json_array_body(batch, "0123456789abcdef")).as_array();
+  ASSERT_EQ(body.size(), 4u);
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    auto expected = boost::json::parse(batch[i].raw).as_object();
+    expected["sandbox"] = "0123456789abcdef";
+    expected["eventId"] = batch[i].id;
+    expected["sequence"] = batch[i].sequence;
+    EXPECT_EQ(body[i].as_object(), expected) << i;
+  }
+  EXPECT_TRUE(body[0].at("record").is_object());
+  EXPECT_EQ(body[0].at("record").at("tenantId"), "blue");
+  EXPECT_TRUE(body[1].at("record").at("nested").at("ok").as_bool());
+  EXPECT_EQ(body[2].at("record").at("tenantId"), "blue");
+  EXPECT_TRUE(body[3].at("record").is_string());
+}
+
 TEST(JsonArrayBody, EmptyBatchIsAnEmptyArray) {
   EXPECT_EQ(json_array_body({}), "[]");
 }

@@ -2,6 +2,7 @@
 #include "ltf/opensearch.hpp"
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <gtest/gtest.h>
 
@@ -73,6 +74,56 @@ TEST(OpenSearchDocument, JsonFunctionLogStaysAnObject) {
   const json::object doc = document_of(e);
   EXPECT_EQ(doc.at("record").at("message").at("order").to_number<int>(), 17);
   EXPECT_EQ(doc.at("requestId"), "r-2");
+}
+
+TEST(OpenSearchDocument, JsonFormatLogLineLiftsLevelMessageRequestAndTenantBesideItsRecord) {
+  const std::string record =
+      R"({"timestamp":"2024-05-01T10:00:02Z","level":"WARN","requestId":"r-2","tenantId":"blue","message":"card declined"})";
+  const Event e = event(R"({"time":"2024-05-01T10:00:02.000Z","type":"function","record":)" + record + "}",
+                        "function", "2024-05-01T10:00:02.000Z", "r-2");
+  const json::object doc = document_of(e);
+  EXPECT_EQ(doc.at("level"), "WARN");
+  EXPECT_EQ(doc.at("message"), "card declined");
+  EXPECT_EQ(doc.at("requestId"), "r-2");
+  EXPECT_EQ(doc.at("tenantId"), "blue");
+  EXPECT_EQ(doc.at("record"), json::parse(record)) << "the record itself is kept whole";
+}
+
+TEST(OpenSearchDocument, ALineTheFunctionWroteAsJsonKeepsItsKeysAndLiftsOnlyStrings) {
+  // No level, a message that is an object: nothing to lift; `message` must stay text.
+  const Event e = event(
+      R"({"time":"2024-05-01T10:00:02.000Z","type":"function","record":{"service":"orders","message":{"order":17},"level":3}})",
+      "function", "2024-05-01T10:00:02.000Z");
+  const json::object doc = document_of(e);
+  EXPECT_FALSE(doc.contains("message"));
+  EXPECT_FALSE(doc.contains("level"));
+  EXPECT_FALSE(doc.contains("tenantId"));
+  EXPECT_EQ(doc.at("record").at("service"), "orders");
+  EXPECT_EQ(doc.at("record").at("message").at("order").to_number<int>(), 17);
+}
+
+TEST(OpenSearchDocument, TenantOfAPlatformEventIsAFieldButItsRecordHasNoLogFields) {
+  const Event e = event(
+      R"({"time":"2024-05-01T10:00:00.100Z","type":"platform.start","record":{"requestId":"r-1","version":"$LATEST","tenantId":"blue","level":"x","message":"y"}})",
+      "platform.start", "2024-05-01T10:00:00.100Z", "r-1");
+  const json::object doc = document_of(e);
+  EXPECT_EQ(doc.at("tenantId"), "blue");
+  EXPECT_FALSE(doc.contains("level")) << "only log lines have a level";
+  EXPECT_FALSE(doc.contains("message"));
+  EXPECT_EQ(doc.at("record").at("tenantId"), "blue");
+}
+
+TEST(OpenSearchDocument, JsonLineUnderTheOldSchemaIsATextLine) {
+  // Schema 2022-07-01: Lambda sends even JSON-format lines as strings.
+  const std::string text = R"({"timestamp":"2024-05-01T10:00:02Z","level":"ERROR","tenantId":"blue","message":"x"})";
+  const Event e = event(R"({"time":"2024-05-01T10:00:02.000Z","type":"function","record":)" +
+                            json::serialize(json::value(text)) + "}",
+                        "function", "2024-05-01T10:00:02.000Z");
+  const json::object doc = document_of(e);
+  EXPECT_EQ(doc.at("message").as_string(), text);
+  EXPECT_FALSE(doc.contains("record"));
+  EXPECT_FALSE(doc.contains("level"));
+  EXPECT_FALSE(doc.contains("tenantId"));
 }
 
 TEST(OpenSearchDocument, OtherRecordValuesBecomeTheirJsonTextUnderMessage) {

@@ -261,6 +261,34 @@ TEST(ParseBatch, ALargeBatchKeepsEveryElementInOrder) {
   for (std::size_t i = 0; i < expected.size(); ++i) ASSERT_EQ(events[i].raw, expected[i]) << i;
 }
 
+// Lambda's JSON log format: a line the runtime formatted, a line the function wrote as JSON
+// itself (its own keys, no requestId), and what schema 2022-07-01 sends for either (a string).
+TEST(ParseBatch, JsonFormatLinesAreRankedByTheirLevelAndStringRecordsAsInfo) {
+  using ltf::telemetry::Priority;
+  const std::string body = array_of({
+      R"({"time":"t","type":"function","record":{"timestamp":"t","level":"WARN","requestId":"r-1","tenantId":"blue","message":"m"}})",
+      R"({"time":"t","type":"function","record":{"service":"orders","level":"debug","message":{"order":17}}})",
+      R"({"time":"t","type":"function","record":"{\"level\":\"ERROR\",\"message\":\"m\"}"})",
+      R"({"time":"t","type":"extension","record":{"timestamp":"t","level":"FATAL","message":"m"}})",
+      R"({"time":"t","type":"function","record":{"service":"orders"}})"});
+  std::vector<Event> events;
+  ASSERT_TRUE(parse_batch(body, events).error.empty());
+  ASSERT_EQ(events.size(), 5u);
+  EXPECT_EQ(events[0].rank, Priority::warn);
+  EXPECT_EQ(events[0].request_id, "r-1");
+  EXPECT_EQ(events[1].rank, Priority::debug);
+  EXPECT_EQ(events[1].request_id, "");
+  EXPECT_EQ(events[2].rank, Priority::info) << "a string record is a text line, JSON inside or not";
+  EXPECT_EQ(events[3].rank, Priority::fatal);
+  EXPECT_EQ(events[4].rank, Priority::info) << "no level: info, as Lambda treats it";
+  // The same ranks when an event comes back without one (from the spill files).
+  for (auto& e : events) {
+    const auto ranked = e.rank;
+    e.rank = Priority::unranked;
+    EXPECT_EQ(ltf::telemetry::priority(e), ranked) << e.raw;
+  }
+}
+
 TEST(Event, CategoryFollowsTheEnvelopeType) {
   Event e;
   e.type = "platform.logsDropped";
