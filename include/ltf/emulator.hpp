@@ -93,6 +93,17 @@ struct Scenario {
   milliseconds idle_before_shutdown{0};       // frozen time between the last invoke and Shutdown
   bool freeze = true;  // between invokes: no telemetry delivery, on_freeze/on_thaw called
 
+  // Lambda Managed Instances (src/emulator/managed_instances.cpp). When set, the sandbox is
+  // made one: initialization_type "lambda-managed-instances", no freeze, only schema 2025-01-29
+  // accepted; extensions may register for SHUTDOWN only (INVOKE: 403
+  // Extension.InvalidEventType) and /event/next gives them SHUTDOWN alone; up to
+  // max_concurrency invocations run at once and their lines interleave; no
+  // platform.runtimeDone; platform.report carries durationMs and the responseLatency and
+  // responseDuration spans only; each telemetry POST carries a Sequence-Id header (base64 of
+  // the body's SHA-256, as AWS's RIE sends it).
+  bool managed_instances = false;
+  int max_concurrency = 8;  // AWS_LAMBDA_MAX_CONCURRENCY: invocations in flight at once
+
   // Telemetry API behaviour.
   bool duplicate_subscribe_ok = true;  // a second subscribe: 200 and replaces (else 500)
   // schemaVersions the Telemetry API accepts; others get 400 ValidationError. Lambda Managed
@@ -179,6 +190,9 @@ struct Report {
   std::map<std::string, std::uint64_t> events_produced;  // by type, each event counted once
   std::map<std::string, std::uint64_t> events_delivered;  // by type, summed over subscribers
   std::vector<std::string> function_lines;  // every function line produced, in order
+  // When the fake runtime wrote each of function_lines (same index): where its delivery
+  // latency starts.
+  std::vector<Clock::time_point> function_line_times;
   std::uint64_t dropped_records = 0;        // summed over subscribers
   std::vector<ApiErrorServed> api_errors;
   std::vector<std::string> problems;  // emulator-side failures (e.g. could not deliver at all)
@@ -277,16 +291,29 @@ struct ProcessUsage {
   std::uint64_t peak_rss_kb = 0;
 };
 
+// An extension's memory at a point of the run (--rss-at): `percent` of the invocations had
+// started (100: all of them had ended, before Shutdown).
+struct RssCheckpoint {
+  int percent = 0;
+  std::uint64_t rss_kb = 0;       // VmRSS then
+  std::uint64_t peak_rss_kb = 0;  // VmHWM then
+};
+
 struct SinkSummary {
   std::uint64_t requests = 0, accepted_requests = 0, bytes = 0, invalid_bodies = 0;
   std::map<std::string, std::uint64_t> events_by_type;
   LineAccounting lines;
+  // Per function line: from the fake runtime writing it to the sink reading the request that
+  // first carried it (lines never received are not counted; median_ms is the p50).
+  Stats line_latency;
 };
 SinkSummary summarize(const RecordingSink& sink, const Report& report);
+Stats line_delivery_latency(const RecordingSink& sink, const Report& report);
 
 struct Summary {
   Report report;
   std::map<std::string, ProcessUsage> usage;  // by extension name
+  std::map<std::string, std::vector<RssCheckpoint>> rss;  // by extension name, in run order
   std::optional<SinkSummary> sink;
 };
 

@@ -88,6 +88,7 @@ struct ReceivedRequest {
   std::string content_type;
   std::string content_encoding;
   std::string authorization;  // the Authorization header, as received (a fake's test token)
+  std::string sequence_id;  // its Sequence-Id header (Lambda Managed Instances' telemetry POSTs)
   std::string body;      // as received (still gzip-compressed if it was)
   unsigned status = 0;   // what the sink answered (0: it never answered)
   std::size_t events = 0;  // telemetry events recorded from it (only for 2xx answers)
@@ -138,6 +139,8 @@ class RecordingSink {
   std::uint64_t lines() const;  // function lines received, duplicates included
   const std::map<std::string, std::uint64_t>& line_counts() const;
   const std::vector<ReceivedRequest>& received() const;  // every request, in arrival order
+  // When the request that first carried `line` was read; nullopt if it never arrived.
+  std::optional<Clock::time_point> first_arrival(const std::string& line) const;
   // account_lines() over what arrived, plus the duplicates that were not the same event.
   LineAccounting account(const std::vector<std::string>& produced) const;
 

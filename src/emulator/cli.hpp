@@ -63,6 +63,8 @@ struct CommandLine {
     std::string secret_string;
   };
   std::vector<SecretRotation> secret_rotations;
+  std::optional<int> concurrency;       // --concurrency, with --managed-instances only
+  std::vector<int> rss_at{10, 50, 100};  // --rss-at: percentages of the run
 };
 
 const char* usage();

@@ -45,6 +45,10 @@ std::vector<std::string> child_environment(const CommandLine& o, const std::stri
     env.push_back(entry);
   };
   for (const auto& entry : lambda) set(entry);
+  if (s.managed_instances) {
+    set("AWS_LAMBDA_INITIALIZATION_TYPE=lambda-managed-instances");
+    set("AWS_LAMBDA_MAX_CONCURRENCY=" + std::to_string(s.max_concurrency));
+  }
   auto user_set = [&](const std::string& key) {
     return std::any_of(env.begin(), env.end(), [&](const auto& e) { return e.rfind(key + "=", 0) == 0; }) ||
            std::any_of(o.env.begin(), o.env.end(), [&](const auto& e) { return e.rfind(key + "=", 0) == 0; });

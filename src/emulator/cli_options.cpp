@@ -2,6 +2,8 @@
 // the fakes to run, refusing a bad value with a sentence that says what is wanted.
 #include "cli.hpp"
 #include "log_records.hpp"
+#include "managed_instances.hpp"
+#include "rss_checkpoints.hpp"
 
 #include <algorithm>
 #include <filesystem>
@@ -66,6 +68,19 @@ Limits
                            again as Lambda does after a crash: Init runs again before
                            invocation N+1, /tmp is kept
 
+Lambda Managed Instances
+  --managed-instances      emulate a Managed Instances environment: the extensions get
+                           AWS_LAMBDA_INITIALIZATION_TYPE=lambda-managed-instances and
+                           AWS_LAMBDA_MAX_CONCURRENCY; they may register for SHUTDOWN only
+                           (INVOKE: 403 Extension.InvalidEventType) and subscribe with schema
+                           2025-01-29 only (others: 400 ValidationError); /event/next gives
+                           SHUTDOWN alone; no freeze; invocations run concurrently and their
+                           lines interleave; no platform.runtimeDone; platform.report carries
+                           durationMs and the responseLatency/responseDuration spans only; each
+                           telemetry POST carries a Sequence-Id header
+  --concurrency N          invocations in flight at once, as AWS_LAMBDA_MAX_CONCURRENCY says
+                           (1-1600, default 8); needs --managed-instances
+
 Sink (a recording HTTP destination on 127.0.0.1)
   --sink                   run it; DISPATCH_POST_URI points at it unless already set
   --sink-port N            listen on this port (default: any free port), e.g. behind a proxy
@@ -111,6 +126,8 @@ OpenSearch (a fake OpenSearch on 127.0.0.1, see include/ltf/fake_opensearch.hpp)
 
 Output
   --report FILE            write the full report as JSON (it carries fake-lambda's version)
+  --rss-at LIST            read the extensions' VmRSS and VmHWM when these percentages of the
+                           invocations have started (default 10,50,100; see Measurements)
   --version                print the version and exit
   --help, -h               print this and exit
 
@@ -118,6 +135,11 @@ Measurements
   peak RSS                 each extension process's own high-water mark (VmHWM in
                            /proc/PID/status), sampled at every freeze, before every kill and
                            every 10 ms during Shutdown, until it exits
+  RSS at points of the run VmRSS and VmHWM of each extension when P % of the invocations
+                           have started, for each P of --rss-at LIST (default 10,50,100;
+                           100: after the last invocation, before SHUTDOWN)
+  line delivery latency    per function line, from the fake runtime writing it to --sink
+                           reading it: p50, p99, max
   telemetry at Shutdown    what is still buffered for a subscriber is delivered before
                            SHUTDOWN is sent, as Lambda does (within half the Shutdown budget)
 
@@ -338,6 +360,15 @@ CommandLine parse(const std::vector<std::string>& args) {
       if (o.opensearch_429_rate < 0 || o.opensearch_429_rate > 1) bad("--opensearch-429-rate wants 0..1");
       o.opensearch = true;
     } else if (flag == "--report") o.report_file = value();
+    else if (flag == "--managed-instances") o.scenario.managed_instances = true;
+    else if (flag == "--concurrency") o.concurrency = static_cast<int>(number(flag, value(), 1, 1600));
+    else if (flag == "--rss-at") {
+      try {
+        o.rss_at = parse_percentages(value());
+      } catch (const std::invalid_argument& error) {
+        bad("--rss-at wants " + std::string(error.what()));
+      }
+    }
     else bad("unknown option " + flag);
   }
   if (o.paths.empty()) bad("no extension to run: give --extension or --extensions-dir");
@@ -365,6 +396,19 @@ CommandLine parse(const std::vector<std::string>& args) {
           " is more than the invocations (" + std::to_string(o.scenario.invocations) + ")");
     o.scenario.initialization_type = "snap-start";
   }
+  if (o.scenario.managed_instances && o.scenario.snapstart_restores > 0)
+    bad("--snapstart is not available with --managed-instances, as on Lambda");
+  if (o.scenario.managed_instances &&
+      std::find(o.scenario.schema_versions.begin(), o.scenario.schema_versions.end(),
+                managed_instances_schema) == o.scenario.schema_versions.end())
+    bad("--managed-instances accept schema 2025-01-29 only: give --schema 2025-01-29 or none");
+  if (o.concurrency && !o.scenario.managed_instances)
+    bad("--concurrency is for --managed-instances (on-demand Lambda runs one invocation at a time)");
+  if (o.concurrency) o.scenario.max_concurrency = *o.concurrency;
+  apply_managed_instances(o.scenario);  // as the emulator will see it: no freeze, its schema
+  if (o.scenario.managed_instances && o.kill_extension_at)
+    bad("--kill-extension-at is not emulated with --managed-instances: there, Lambda replaces an "
+        "environment whose extension crashed instead of starting it again");
   o.scenario.runtime_shutdown_share =
       std::min(o.scenario.runtime_shutdown_share, o.scenario.shutdown_budget);
   for (const auto& path : o.paths)

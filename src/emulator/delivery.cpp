@@ -2,6 +2,7 @@
 // POST in flight, retries with backoff, a bounded backlog whose overflow becomes
 // platform.logsDropped, and nothing at all while the sandbox is frozen.
 #include "log_records.hpp"
+#include "managed_instances.hpp"
 #include "sandbox.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -98,6 +99,7 @@ asio::awaitable<bool> post_once(std::shared_ptr<FakeLambda::Sandbox> core, Subsc
                                 const OutgoingBatch& batch) {
   net::Request request{net::http::verb::post, s.request.target, 11};
   request.set(net::http::field::content_type, "application/json");
+  if (core->scenario.managed_instances) request.set("Sequence-Id", sequence_id(batch.body));
   request.body() = batch.body;
   auto client = s.client;
   auto outcome = co_await (client->send(std::move(request), std::nullopt) ||

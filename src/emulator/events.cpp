@@ -40,13 +40,17 @@ void FakeLambda::Sandbox::emit(GeneratedEvent event) {
 }
 
 void FakeLambda::Sandbox::emit_function_lines(const CurrentInvoke& current) {
-  for (int line = 0; line < scenario.log_lines_per_invocation; ++line) {
-    auto text = function_line(current.index, line, scenario.log_line_bytes);
-    report.function_lines.push_back(text);
-    const auto now = iso_time(wall_now());
-    auto record = function_record(scenario, RuntimeLine{text, now, current.request_id, line});
-    emit(GeneratedEvent{"function", now, std::move(record), {}});
-  }
+  for (int line = 0; line < scenario.log_lines_per_invocation; ++line)
+    emit_function_line(current, line);
+}
+
+void FakeLambda::Sandbox::emit_function_line(const CurrentInvoke& current, int line) {
+  auto text = function_line(current.index, line, scenario.log_line_bytes);
+  report.function_lines.push_back(text);
+  report.function_line_times.push_back(Clock::now());
+  const auto now = iso_time(wall_now());
+  auto record = function_record(scenario, RuntimeLine{text, now, current.request_id, line});
+  emit(GeneratedEvent{"function", now, std::move(record), {}});
 }
 
 void FakeLambda::Sandbox::emit_extension_line(const Extension& extension, const std::string& line) {

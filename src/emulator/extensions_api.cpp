@@ -1,5 +1,6 @@
 // The Extensions API: register, the /event/next long-poll, init/error and exit/error, with the
 // status codes and errorType strings of spec 1.2-1.5.
+#include "managed_instances.hpp"
 #include "sandbox.hpp"
 
 #include <boost/json/parse.hpp>
@@ -53,6 +54,9 @@ net::Response FakeLambda::Sandbox::on_register(const net::Request& request) {
       if (!event.is_string() || (event.get_string() != "INVOKE" && event.get_string() != "SHUTDOWN"))
         return api_error(request, 403, "Extension.InvalidEventType",
                          "Unknown event type: " + json::serialize(event));
+      if (scenario.managed_instances && event.get_string() == "INVOKE")  // SHUTDOWN only there
+        return api_error(request, 403, "Extension.InvalidEventType",
+                         invoke_registration_refused);
       if (std::find(events.begin(), events.end(), event.get_string()) == events.end())
         events.emplace_back(event.get_string());
     }

@@ -1,4 +1,5 @@
 // FakeLambda's public face and the small state helpers every other file uses.
+#include "managed_instances.hpp"
 #include "sandbox.hpp"
 
 #include <boost/asio/ip/address_v4.hpp>
@@ -16,6 +17,7 @@ FakeLambda::Sandbox::Sandbox(asio::any_io_executor ex, Scenario s)
       changed(std::make_shared<async::Notifier>(ex)),
       rng(std::random_device{}()),
       instance_id(random_uuid()) {
+  apply_managed_instances(scenario);
   // Configured externals are listed (in configuration order) even if they never register, so
   // the report shows who failed to show up.
   for (const auto& name : scenario.external_extensions) add_extension(name, true);

@@ -3,6 +3,7 @@
 // emulator, the fakes and the extension processes.
 #include "cli.hpp"
 #include "launcher.hpp"
+#include "rss_checkpoints.hpp"
 #include "ltf/emulator.hpp"
 #include "ltf/fake_aws.hpp"
 #include "ltf/fake_opensearch.hpp"
@@ -157,7 +158,16 @@ int main(int argc, char** argv) {
     launcher.sample_memory();  // the invocation's peak is behind it
     launcher.signal_all(SIGSTOP);
   };
-  lambda.on_shutdown = [&] { launcher.watch_memory(kShutdownSampling); };
+  RssCheckpoints checkpoints(options.rss_at, options.scenario.invocations);
+  auto read_rss = [&](const std::vector<int>& percents) {
+    if (percents.empty()) return;
+    for (const auto& [name, memory] : launcher.memory_now())
+      for (int percent : percents) summary.rss[name].push_back({percent, memory.rss_kb, memory.peak_kb});
+  };
+  lambda.on_shutdown = [&] {
+    read_rss(checkpoints.at_end());  // the invocations are over; SHUTDOWN is not sent yet
+    launcher.watch_memory(kShutdownSampling);
+  };
   lambda.on_thaw = [&] { launcher.signal_all(SIGCONT); };
   lambda.on_kill = [&](const std::string& name) { launcher.kill(name); };
   lambda.on_restore = [&] {
@@ -175,6 +185,7 @@ int main(int argc, char** argv) {
     }
   };
   lambda.on_invocation = [&](int index) {
+    read_rss(checkpoints.at_invocation(index));
     if (!options.scenario.freeze) launcher.sample_memory();  // no freeze to sample at
     if (index > 0) apply_from(index + 1, secrets ? &*secrets : nullptr);
     if (opensearch && options.sink_down) {
@@ -245,6 +256,7 @@ int main(int argc, char** argv) {
             << (s.freeze ? "on" : "off") << (s.tenant_id.empty() ? "" : ", tenant " + s.tenant_id)
             << ", schemas up to " << (s.schema_versions.empty() ? "none" : s.schema_versions.back())
             << (s.snapstart_restores ? ", SnapStart: " + std::to_string(s.snapstart_restores) + " restore(s)" : "")
+            << (s.managed_instances ? ", Managed Instances, concurrency " + std::to_string(s.max_concurrency) : "")
             << ", runtime API " << runtime_api << "\n"
             << format_summary(summary);
   if (secrets)

@@ -39,15 +39,18 @@ struct Child {
   std::uint64_t peak_kb = 0;  // the largest VmHWM read so far
 };
 
-// VmHWM of a live process in KiB, 0 when it cannot be read (gone, or a zombie: no memory map).
-// /proc is served from memory: reading it does not block the thread.
-std::uint64_t high_water_mark_kb(pid_t pid) {
+// A "Vm...:" figure of a live process in KiB (VmHWM, VmRSS), 0 when it cannot be read (gone,
+// or a zombie: no memory map). /proc is served from memory: reading it does not block the thread.
+std::uint64_t status_kb(pid_t pid, std::string_view field) {
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
   std::string line;
   while (std::getline(status, line))
-    if (line.starts_with("VmHWM:")) return std::strtoull(line.c_str() + 6, nullptr, 10);
+    if (line.starts_with(field) && line.size() > field.size() && line[field.size()] == ':')
+      return std::strtoull(line.c_str() + field.size() + 1, nullptr, 10);
   return 0;
 }
+
+std::uint64_t high_water_mark_kb(pid_t pid) { return status_kb(pid, "VmHWM"); }
 
 void sample(Child& child) {
   if (child.reaped) return;  // its pid may belong to someone else by now
@@ -233,6 +236,16 @@ void Launcher::signal_all(int signal) {
 
 void Launcher::sample_memory() {
   for (auto& child : state_->children) sample(*child);
+}
+
+std::map<std::string, Launcher::Memory> Launcher::memory_now() {
+  std::map<std::string, Memory> out;
+  for (auto& child : state_->children) {
+    if (child->reaped) continue;
+    sample(*child);
+    out[child->name] = {status_kb(child->pid, "VmRSS"), child->peak_kb};
+  }
+  return out;
 }
 
 namespace {

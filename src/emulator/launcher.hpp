@@ -18,6 +18,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -43,6 +44,11 @@ class Launcher {
                                    const std::vector<std::string>& environment);
   void signal_all(int signal);            // SIGSTOP / SIGCONT every live child's group
   void sample_memory();                   // reads every live child's VmHWM now
+  // Every live child's memory now, by name, in KiB (0 when unreadable): VmRSS and VmHWM.
+  struct Memory {
+    std::uint64_t rss_kb = 0, peak_kb = 0;
+  };
+  std::map<std::string, Memory> memory_now();
   // Samples every `interval` until every child was reaped (or stop()): for Shutdown.
   void watch_memory(std::chrono::milliseconds interval);
   void kill(const std::string& name);     // SIGKILL one child's group

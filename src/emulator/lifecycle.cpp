@@ -66,12 +66,16 @@ asio::awaitable<Report> FakeLambda::Sandbox::run() {
   begin_init();
 
   if (co_await init_phase(run_started, true)) {
-    for (int i = 0; i < scenario.invocations && !stopping && !fatal_error; ++i) {
-      co_await frozen_for(i == 0 ? scenario.idle_before_first_invocation
-                                 : scenario.idle_between_invocations);
-      if (restore_due(i) && !co_await restore_phase()) break;
-      if (stopping || fatal_error || !co_await invoke_phase(i)) break;
-      if (scenario.kill_extensions_after == i && !co_await restart_extensions(i)) break;
+    if (scenario.managed_instances) {
+      co_await managed_invocations();  // concurrent, never frozen: managed_instances.cpp
+    } else {
+      for (int i = 0; i < scenario.invocations && !stopping && !fatal_error; ++i) {
+        co_await frozen_for(i == 0 ? scenario.idle_before_first_invocation
+                                   : scenario.idle_between_invocations);
+        if (restore_due(i) && !co_await restore_phase()) break;
+        if (stopping || fatal_error || !co_await invoke_phase(i)) break;
+        if (scenario.kill_extensions_after == i && !co_await restart_extensions(i)) break;
+      }
     }
     if (!stopping && !fatal_error) co_await frozen_for(scenario.idle_before_shutdown);
   }
@@ -232,12 +236,16 @@ asio::awaitable<bool> FakeLambda::Sandbox::invoke_phase(int index) {
 }
 
 json::object FakeLambda::Sandbox::traced(json::object record) const {
-  if (invoke && invoke->tracing) record["tracing"] = *invoke->tracing;
+  return traced_as(std::move(record), invoke ? &*invoke : nullptr);
+}
+
+json::object FakeLambda::Sandbox::traced_as(json::object record, const CurrentInvoke* current) const {
+  if (current && current->tracing) record["tracing"] = *current->tracing;
   if (!scenario.tenant_id.empty()) record["tenantId"] = scenario.tenant_id;
   return record;
 }
 
-void FakeLambda::Sandbox::begin_invoke(int index) {
+CurrentInvoke FakeLambda::Sandbox::new_invoke(int index) {
   CurrentInvoke current;
   current.index = index;
   current.request_id = random_uuid();
@@ -258,6 +266,11 @@ void FakeLambda::Sandbox::begin_invoke(int index) {
         {"value", std::string("Root=1-") + epoch_hex + "-" + random_hex(rng, 24) +
                       ";Parent=" + span_id + ";Sampled=1"}};
   }
+  return current;
+}
+
+void FakeLambda::Sandbox::begin_invoke(int index) {
+  const auto current = new_invoke(index);
   invoke = current;
   InvocationReport entry;
   entry.index = index;

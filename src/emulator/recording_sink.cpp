@@ -87,8 +87,8 @@ unsigned RecordingSink::Recorder::accept_body(const ReceivedRequest& request,
         // A resent event is the same JSON; a re-made one (new time, new text) is not, and its
         // event id would differ too.
         const auto hash = std::hash<std::string>{}(json::serialize(event));
-        if (++line_counts[*line] == 1) first_event_of_line[*line] = hash;
-        else if (first_event_of_line[*line] != hash) ++altered_duplicates;
+        if (++line_counts[*line] == 1) first_event_of_line[*line] = {hash, request.at};
+        else if (first_event_of_line[*line].event_hash != hash) ++altered_duplicates;
         ++lines;
       }
     }
@@ -107,6 +107,7 @@ std::size_t RecordingSink::Recorder::record(net::Request& request) {
   entry.content_type = header(request, "Content-Type");
   entry.content_encoding = header(request, "Content-Encoding");
   entry.authorization = header(request, "Authorization");
+  entry.sequence_id = header(request, "Sequence-Id");
   entry.body = std::move(request.body());
   entry.at = Clock::now();
   received.push_back(std::move(entry));
@@ -235,6 +236,11 @@ const std::map<std::string, std::uint64_t>& RecordingSink::line_counts() const {
   return recorder_->line_counts;
 }
 const std::vector<ReceivedRequest>& RecordingSink::received() const { return recorder_->received; }
+std::optional<Clock::time_point> RecordingSink::first_arrival(const std::string& line) const {
+  const auto it = recorder_->first_event_of_line.find(line);
+  if (it == recorder_->first_event_of_line.end()) return std::nullopt;
+  return it->second.at;
+}
 LineAccounting RecordingSink::account(const std::vector<std::string>& produced) const {
   auto lines = account_lines(produced, recorder_->line_counts);
   lines.altered_duplicates = recorder_->altered_duplicates;

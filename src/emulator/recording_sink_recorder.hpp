@@ -50,8 +50,13 @@ struct RecordingSink::Recorder : std::enable_shared_from_this<RecordingSink::Rec
   std::uint64_t requests = 0, accepted = 0, bytes = 0, invalid = 0, events = 0, lines = 0;
   std::map<std::string, std::uint64_t> by_type;
   std::map<std::string, std::uint64_t> line_counts;
-  // A hash of each line's first arriving event, to tell a resent event from a re-made one.
-  std::map<std::string, std::size_t> first_event_of_line;
+  // Each line's first arrival: a hash of its event, to tell a resent event from a re-made one,
+  // and when its request was read, for the line's delivery latency.
+  struct FirstArrival {
+    std::size_t event_hash = 0;
+    Clock::time_point at{};
+  };
+  std::map<std::string, FirstArrival> first_event_of_line;
   std::uint64_t altered_duplicates = 0;
   std::vector<ReceivedRequest> received;
 

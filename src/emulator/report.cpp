@@ -26,11 +26,14 @@ std::string fixed(double value, int decimals = 1) {
   return text;
 }
 
-std::string describe(const Stats& s) {
+// `centre` names the median: "p50" where the figure is read with its percentiles.
+std::string describe(const Stats& s, const std::string& centre = "median") {
   if (s.count == 0) return "n/a";
-  return "median " + fixed(s.median_ms) + " ms  p99 " + fixed(s.p99_ms) + " ms  max " +
+  return centre + " " + fixed(s.median_ms) + " ms  p99 " + fixed(s.p99_ms) + " ms  max " +
          fixed(s.max_ms) + " ms  (n=" + std::to_string(s.count) + ")";
 }
+
+std::string mib(std::uint64_t kib) { return fixed(static_cast<double>(kib) / 1024.0, 1); }
 
 std::string describe_status(int status) {
   if (status >= 128) return "killed by signal " + std::to_string(status - 128);
@@ -48,6 +51,12 @@ json::value stats_json(const Stats& s) {
                       {"median_ms", s.median_ms},
                       {"p99_ms", s.p99_ms},
                       {"max_ms", s.max_ms}};
+}
+
+// Percentiles of the per-line delivery latency, named as they are usually asked for.
+json::value latency_json(const Stats& s) {
+  return json::object{
+      {"count", s.count}, {"p50_ms", s.median_ms}, {"p99_ms", s.p99_ms}, {"max_ms", s.max_ms}};
 }
 
 json::value counts_json(const std::map<std::string, std::uint64_t>& counts) {
@@ -154,6 +163,7 @@ SinkSummary summarize(const RecordingSink& sink, const Report& report) {
   out.invalid_bodies = sink.invalid_bodies();
   out.events_by_type = sink.events_by_type();
   out.lines = sink.account(report.function_lines);
+  out.line_latency = line_delivery_latency(sink, report);
   return out;
 }
 
@@ -183,7 +193,17 @@ std::string format_summary(const Summary& summary) {
         << (e.exit_status ? describe_status(*e.exit_status) : "unknown") << "\n";
     if (auto it = summary.usage.find(e.name); it != summary.usage.end())
       out << "    cpu: " << fixed(it->second.cpu_seconds, 3) << " s; peak RSS: "
-          << fixed(static_cast<double>(it->second.peak_rss_kb) / 1024.0, 1) << " MiB\n";
+          << mib(it->second.peak_rss_kb) << " MiB\n";
+    if (auto it = summary.rss.find(e.name); it != summary.rss.end() && !it->second.empty()) {
+      out << "    RSS during the run:";
+      const char* separator = " ";
+      for (const auto& point : it->second) {
+        out << separator << "at " << point.percent << "% " << mib(point.rss_kb) << " MiB (peak "
+            << mib(point.peak_rss_kb) << ")";
+        separator = "; ";
+      }
+      out << "\n";
+    }
     out << "    telemetry: " << e.events_delivered << " events delivered, " << e.failed_posts
         << " failed POSTs, " << e.dropped_records << " records dropped\n";
   }
@@ -227,6 +247,8 @@ std::string format_summary(const Summary& summary) {
         << ", lost " << s.lines.lost << ", duplicated " << s.lines.duplicated << " ("
         << s.lines.altered_duplicates << " not the same event), unexpected "
         << s.lines.unexpected << "\n";
+    out << "line delivery latency (written -> at sink): " << describe(s.line_latency, "p50")
+        << "\n";
   } else {
     out << "function lines: produced " << r.function_lines.size() << " (no sink)\n";
   }
@@ -265,6 +287,14 @@ json::value report_json(const Summary& summary) {
     if (auto it = summary.usage.find(e.name); it != summary.usage.end()) {
       entry["cpu_seconds"] = it->second.cpu_seconds;
       entry["peak_rss_kb"] = it->second.peak_rss_kb;
+    }
+    if (auto it = summary.rss.find(e.name); it != summary.rss.end()) {
+      json::array points;
+      for (const auto& point : it->second)
+        points.push_back(json::object{{"percent", point.percent},
+                                      {"rss_kb", point.rss_kb},
+                                      {"peak_rss_kb", point.peak_rss_kb}});
+      entry["rss_checkpoints"] = std::move(points);
     }
     extensions.push_back(std::move(entry));
   }
@@ -318,7 +348,8 @@ json::value report_json(const Summary& summary) {
                                {"bytes", s.bytes},
                                {"invalid_bodies", s.invalid_bodies},
                                {"events_by_type", counts_json(s.events_by_type)},
-                               {"lines", lines_json(s.lines)}};
+                               {"lines", lines_json(s.lines)},
+                               {"line_latency", latency_json(s.line_latency)}};
   }
   return out;
 }

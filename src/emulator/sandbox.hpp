@@ -158,6 +158,7 @@ struct FakeLambda::Sandbox : std::enable_shared_from_this<FakeLambda::Sandbox> {
   void emit(GeneratedEvent event);
   GeneratedEvent platform(std::string type, json::object record) const;
   void emit_function_lines(const CurrentInvoke& invoke);
+  void emit_function_line(const CurrentInvoke& invoke, int line);  // the line-th (0-based)
   void emit_extension_line(const Extension& extension, const std::string& line);
   std::string invoke_event(const CurrentInvoke& invoke) const;
   std::string shutdown_event(const std::string& reason, std::int64_t deadline_ms) const;
@@ -173,10 +174,13 @@ struct FakeLambda::Sandbox : std::enable_shared_from_this<FakeLambda::Sandbox> {
   asio::awaitable<bool> restart_extensions(int after_index);
   asio::awaitable<bool> invoke_phase(int index);
   void begin_invoke(int index);
+  CurrentInvoke new_invoke(int index);  // a request id, its deadline and tracing, from now
   asio::awaitable<void> fake_runtime();
   asio::awaitable<bool> extensions_finish();
   void end_invoke(bool in_time);
   json::object traced(json::object record) const;  // adds the current invoke's tracing, tenant
+  // The same for an invocation other than the current one (Managed Instances run several).
+  json::object traced_as(json::object record, const CurrentInvoke* current) const;
   asio::awaitable<void> frozen_for(milliseconds idle);
   asio::awaitable<void> shutdown_phase(const std::string& reason);
   // --- SnapStart (snapstart.cpp)
@@ -188,6 +192,11 @@ struct FakeLambda::Sandbox : std::enable_shared_from_this<FakeLambda::Sandbox> {
   void freeze();
   void thaw();
   void finish();
+
+  // --- Lambda Managed Instances (managed_instances.cpp)
+  // Runs every invocation, at most max_concurrency at once; false if the run was stopped or
+  // the sandbox failed meanwhile.
+  asio::awaitable<bool> managed_invocations();
 };
 
 }  // namespace ltf::emulator

@@ -5,6 +5,7 @@
 #include "harness.hpp"
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
 #include <gtest/gtest.h>
@@ -15,6 +16,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -96,6 +98,44 @@ TEST(Process, ARotatedHeaderTokenCostsOne401OneFetchAndNoLine) {
   EXPECT_EQ(at(run.report, {"sink", "lines", "duplicated"}).to_number<std::int64_t>(), 0);
   EXPECT_EQ(at(run.report, {"sink", "refused_headers"}).to_number<std::int64_t>(), 1);
   EXPECT_EQ(at(run.report, {"secrets", "get_secret_value"}).to_number<std::int64_t>(), 2);
+}
+
+// Lambda Managed Instances: no INVOKE, no runtimeDone, no freeze, eight invocations at a time.
+// The forwarder must register for SHUTDOWN only, subscribe with 2025-01-29 and flush by time.
+TEST(Process, ManagedInstancesEightAtATimeEveryLineOnceAndExitBeforeTheDeadline) {
+  auto run = run_fake_lambda("--managed-instances --concurrency 8 --invocations 200 --lines 10 "
+                             "--line-bytes 80 --function-ms 20");
+  ASSERT_EQ(run.exit_code, 0);
+  const auto& lines = at(run.report, {"sink", "lines"});
+  EXPECT_EQ(at(lines, {"produced"}).to_number<std::int64_t>(), 2000);
+  EXPECT_EQ(at(lines, {"lost"}).to_number<std::int64_t>(), 0);
+  EXPECT_EQ(at(lines, {"duplicated"}).to_number<std::int64_t>(), 0);
+  const auto& extension = at(run.report, {"extensions"}).as_array().at(0);
+  EXPECT_EQ(json::serialize(at(extension, {"events"})), R"(["SHUTDOWN"])");
+  EXPECT_EQ(at(extension, {"schema_version"}).as_string(), "2025-01-29");
+  EXPECT_TRUE(at(extension, {"exited_before_deadline"}).as_bool());
+  EXPECT_EQ(at(extension, {"exit_status"}).to_number<std::int64_t>(), 0);
+  EXPECT_EQ(at(run.report, {"events_produced"}).as_object().count("platform.runtimeDone"), 0u);
+
+  // Every line's delivery latency was measured, and the figures are ordered.
+  const auto& latency = at(run.report, {"sink", "line_latency"});
+  EXPECT_EQ(at(latency, {"count"}).to_number<std::int64_t>(), 2000);
+  const auto p50 = at(latency, {"p50_ms"}).to_number<double>();
+  const auto p99 = at(latency, {"p99_ms"}).to_number<double>();
+  const auto max = at(latency, {"max_ms"}).to_number<double>();
+  EXPECT_GT(p50, 0.0);
+  EXPECT_LE(p50, p99);
+  EXPECT_LE(p99, max);
+
+  // The extension's memory was read at 10 %, 50 % and 100 % of the run.
+  std::vector<std::int64_t> percents;
+  for (const auto& point : at(extension, {"rss_checkpoints"}).as_array()) {
+    percents.push_back(at(point, {"percent"}).to_number<std::int64_t>());
+    EXPECT_GT(at(point, {"rss_kb"}).to_number<std::int64_t>(), 0);
+    EXPECT_GE(at(point, {"peak_rss_kb"}).to_number<std::int64_t>(),
+              at(point, {"rss_kb"}).to_number<std::int64_t>());
+  }
+  EXPECT_EQ(percents, (std::vector<std::int64_t>{10, 50, 100}));
 }
 
 }  // namespace

@@ -86,6 +86,27 @@ TEST_F(FakeLambdaCli, BadSinkFaultsAndKillsAreUsageErrorsThatSayWhatIsWanted) {
   }
 }
 
+TEST_F(FakeLambdaCli, ManagedInstancesFlagsAreCheckedAndReachTheExtensionsEnvironment) {
+  script("env-printer",
+         "echo \"type=$AWS_LAMBDA_INITIALIZATION_TYPE max=$AWS_LAMBDA_MAX_CONCURRENCY\"; exit 3");
+  const std::pair<std::string, std::string> refused[] = {
+      {"--concurrency 4", "--concurrency is for --managed-instances"},
+      {"--managed-instances --concurrency 0", "--concurrency wants an integer from 1 to 1600"},
+      {"--managed-instances --kill-extension-at 1", "not emulated with --managed-instances"},
+      {"--rss-at 0,50", "--rss-at wants percentages from 1 to 100"},
+      {"--managed-instances --snapstart", "--snapstart is not available with --managed-instances"},
+      {"--managed-instances --schema 2022-12-13", "accept schema 2025-01-29 only"},
+  };
+  for (const auto& [args, message] : refused) {
+    EXPECT_EQ(run(args), 1) << args;
+    EXPECT_NE(output().find(message), std::string::npos) << args << "\n" << output();
+  }
+  EXPECT_EQ(run("--managed-instances --concurrency 12 --init-timeout-ms 5000"), 3) << output();
+  EXPECT_NE(output().find("type=lambda-managed-instances max=12"), std::string::npos) << output();
+  EXPECT_EQ(run("--managed-instances --init-timeout-ms 5000"), 3) << output();
+  EXPECT_NE(output().find("max=8"), std::string::npos) << output();  // the default
+}
+
 TEST_F(FakeLambdaCli, BadSchemaTenantAndSnapStartFlagsAreUsageErrorsThatSayWhatIsWanted) {
   script("idle", "exec sleep 30");  // never started: the command line is refused first
   const std::pair<std::string, std::string> cases[] = {
