@@ -9,6 +9,7 @@
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/buffer_body.hpp>
@@ -217,7 +218,7 @@ class KeepBody final : public BodyReader {
 // `reader` a piece at a time (Beast's buffer_body): never more than one piece is held here.
 template <typename Stream>
 asio::awaitable<Trip> round_trip(Stream& stream, HttpClient::State& s, const Request& request,
-                                 BodyReader& reader) {
+                                 BodyReader& reader, Clock::time_point deadline) {
   auto [wec, written] = co_await http::async_write(stream, request, use_tuple);
   if (wec) co_return Trip{wec, closed_while_idle(wec), false, {}};
   for (int interim = 0;; ++interim) {
@@ -245,6 +246,9 @@ asio::awaitable<Trip> round_trip(Stream& stream, HttpClient::State& s, const Req
         Response head(std::move(parser.get().base()));
         co_return Trip{{}, false, true, std::move(head)};
       }
+      // The stream's own timeout fires only while a read waits: a body that never stops
+      // arriving, faster than it is read, would never meet it.
+      if (Clock::now() >= deadline) co_return Trip{beast::error::timeout, false, false, {}};
     }
     Response head(std::move(parser.get().base()));
     co_return Trip{{}, false, false, std::move(head)};
@@ -306,8 +310,8 @@ asio::awaitable<Exchange> HttpClient::send(Request request,
     }
     arm(s.lowest(), deadline);
     Trip trip;
-    if (s.tls_stream) trip = co_await round_trip(*s.tls_stream, s, request, reader);
-    else trip = co_await round_trip(*s.stream, s, request, reader);
+    if (s.tls_stream) trip = co_await round_trip(*s.tls_stream, s, request, reader, deadline);
+    else trip = co_await round_trip(*s.stream, s, request, reader, deadline);
     if (trip.error) {
       drop(s, false);
       if (reused && attempt == 0 && trip.may_resend) continue;

@@ -130,14 +130,15 @@ TEST_P(HostileDestinations, NothingIsLostNoDeadlineIsMissedAndMemoryStaysBounded
   destination.stop();
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Every, HostileDestinations,
-    testing::Combine(testing::Values(SinkKind::http, SinkKind::opensearch),
-                     testing::ValuesIn(ltf::test::every_misbehaviour())),
-    [](const auto& tested) {
-      const auto [kind, way] = tested.param;
-      return std::string(kind == SinkKind::http ? "HttpSink_" : "OpenSearchSink_") +
-             ltf::test::name(way);
-    });
+std::string case_name(const testing::TestParamInfo<std::tuple<SinkKind, Misbehaviour>>& tested) {
+  const SinkKind kind = std::get<0>(tested.param);
+  return std::string(kind == SinkKind::http ? "HttpSink_" : "OpenSearchSink_") +
+         ltf::test::name(std::get<1>(tested.param));
+}
+
+INSTANTIATE_TEST_SUITE_P(Every, HostileDestinations,
+                         testing::Combine(testing::Values(SinkKind::http, SinkKind::opensearch),
+                                          testing::ValuesIn(ltf::test::every_misbehaviour())),
+                         case_name);
 
 }  // namespace

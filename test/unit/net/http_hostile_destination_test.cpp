@@ -178,4 +178,23 @@ TEST(HttpBodyReader, AnEndlessBodyReadThroughAReaderCostsOnePieceOfMemory) {
   ltf::test::record("client_reader_64mib_body_peak_rss_growth", growth, "KiB");
 }
 
+// Before: Beast's stream timeout only fires while a read waits, and a body arriving faster than it
+// was read never left one waiting: the exchange went on until the body limit, whatever its timeout.
+TEST(HttpBodyReader, ABodyArrivingFasterThanItIsReadStillEndsAtTheTimeout) {
+  asio::io_context io;
+  HostileDestination peer(io.get_executor(), fixed("{}"));
+  peer.misbehave(Misbehaviour::endless_chunks);
+  ltf::net::ClientLimits limits;
+  limits.response_body_limit = std::uint64_t(1) << 40;
+  HttpClient client(io.get_executor(), "127.0.0.1", std::to_string(peer.port()), limits);
+  CountingReader reader;
+  const auto start = Clock::now();
+  const auto exchange = ltf::test::run_until_done(io, client.send(post("x"), kTimeout, reader));
+  const auto took = Clock::now() - start;
+  EXPECT_EQ(exchange.error, beast::error::timeout) << exchange.error.message();
+  EXPECT_GE(took, kTimeout);
+  EXPECT_LT(took, kTimeout + kSlack);
+  EXPECT_GT(reader.bytes, 0u);
+}
+
 }  // namespace

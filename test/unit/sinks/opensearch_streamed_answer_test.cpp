@@ -1,7 +1,7 @@
 // The OpenSearch sink reads a _bulk answer as it arrives: a huge answer costs the sink one piece of
 // memory and the items of its batch, never the body. Peak RSS is measured in a forked child
 // (support/peak_rss.hpp) that runs both the sink and a cluster streaming a padded answer.
-#include "ltf/opensearch.hpp"
+#include "opensearch_sink_fixture.hpp"
 #include "support/await.hpp"
 #include "support/peak_rss.hpp"
 
@@ -89,12 +89,7 @@ int deliver_one(std::uint64_t padding, bool chunked) {
   ltf::opensearch::SinkOptions options;
   options.bootstrap = false;
   ltf::opensearch::OpenSearchSink sink(io.get_executor(), transport, options);
-  ltf::telemetry::Event event;
-  event.type = "function";
-  event.time = "2024-05-01T10:00:00.000Z";
-  event.raw = R"({"time":"2024-05-01T10:00:00.000Z","type":"function","record":"x"})";
-  event.id = "id";
-  const std::vector<ltf::telemetry::Event> batch{event};
+  const auto batch = ltf::test::opensearch_sink::events(1);
   const auto delivery = ltf::test::run_until_done(io, sink.deliver(batch), std::chrono::seconds(120));
   if (delivery.outcome == Outcome::delivered && sink.stats().stored == 1) return 0;
   if (delivery.outcome == Outcome::retry_later) return 1;
