@@ -14,6 +14,20 @@
 
 namespace ltf::test {
 
+// AddressSanitizer's allocator keeps freed memory in quarantine and adds shadow memory: bounds on
+// peak RSS are multiplied by this in such builds (the figures are still recorded as measured).
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr long kRssBoundFactor = 4;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+inline constexpr long kRssBoundFactor = 4;
+#else
+inline constexpr long kRssBoundFactor = 1;
+#endif
+#else
+inline constexpr long kRssBoundFactor = 1;
+#endif
+
 struct PeakGrowth {
   long mib = -1;       // how far the child's peak RSS rose above its RSS when `act` started
   int exit_code = -1;  // what `act` returned (0..255), -1 when the child did not exit normally

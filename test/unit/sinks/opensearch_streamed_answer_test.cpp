@@ -61,16 +61,15 @@ struct PaddingCluster {
     std::string head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n";
     head += chunked ? "Transfer-Encoding: chunked\r\n\r\n"
                     : "Content-Length: " + std::to_string(total) + "\r\n\r\n";
-    std::string out = head + framed(kPrefix);
+    // Nothing allocated per piece: a sanitizer's allocator would keep every freed one.
+    const std::string start = head + framed(kPrefix);
     const std::string piece = framed(std::string(64 * 1024, 'x'));
-    const std::uint64_t piece_bytes = 64 * 1024;
-    for (std::uint64_t sent = 0; sent < padding; sent += piece_bytes) {
-      const auto [wec, w] = co_await asio::async_write(socket, asio::buffer(out), use_tuple);
-      if (wec) co_return;
-      out = piece;  // padding is a multiple of the piece in these tests
-    }
-    out += framed(kSuffix) + (chunked ? "0\r\n\r\n" : "");
-    co_await asio::async_write(socket, asio::buffer(out), use_tuple);
+    const std::string end = framed(kSuffix) + (chunked ? "0\r\n\r\n" : "");
+    const std::uint64_t piece_bytes = 64 * 1024;  // padding is a multiple of it in these tests
+    if (std::get<0>(co_await asio::async_write(socket, asio::buffer(start), use_tuple))) co_return;
+    for (std::uint64_t sent = 0; sent < padding; sent += piece_bytes)
+      if (std::get<0>(co_await asio::async_write(socket, asio::buffer(piece), use_tuple))) co_return;
+    co_await asio::async_write(socket, asio::buffer(end), use_tuple);
   }
 
   tcp::acceptor acceptor;
@@ -100,7 +99,7 @@ int deliver_one(std::uint64_t padding, bool chunked) {
 TEST(OpenSearchStreamedAnswer, A30MiBAnswerIsReadToItsEndInOnePieceOfMemory) {
   const auto [growth, outcome] = peak_rss_growth_in_child([] { return deliver_one(30 * MiB, true); });
   EXPECT_EQ(outcome, 0) << "the one item was read after 30 MiB of padding";
-  EXPECT_LT(growth, 12) << "peak RSS grew by " << growth << " MiB";
+  EXPECT_LT(growth, 12 * ltf::test::kRssBoundFactor) << "peak RSS grew by " << growth << " MiB";
   ltf::test::record("opensearch_30mib_answer_peak_rss_growth", growth * 1024, "KiB");
 }
 
@@ -108,7 +107,7 @@ TEST(OpenSearchStreamedAnswer, A30MiBAnswerIsReadToItsEndInOnePieceOfMemory) {
 TEST(OpenSearchStreamedAnswer, A200MBStreamedAnswerEndsAtTheBodyLimitHavingHeldNoneOfIt) {
   const auto [growth, outcome] = peak_rss_growth_in_child([] { return deliver_one(200 * MiB, true); });
   EXPECT_EQ(outcome, 1) << "past the answer limit the batch is retried, not taken as stored";
-  EXPECT_LT(growth, 12) << "peak RSS grew by " << growth << " MiB";
+  EXPECT_LT(growth, 12 * ltf::test::kRssBoundFactor) << "peak RSS grew by " << growth << " MiB";
   ltf::test::record("opensearch_200mb_streamed_answer_peak_rss_growth", growth * 1024, "KiB");
 }
 
@@ -116,7 +115,7 @@ TEST(OpenSearchStreamedAnswer, A200MBAdvertisedAnswerIsRefusedBeforeItsBody) {
   const auto started = std::chrono::steady_clock::now();
   const auto [growth, outcome] = peak_rss_growth_in_child([] { return deliver_one(200 * MiB, false); });
   EXPECT_EQ(outcome, 1);
-  EXPECT_LT(growth, 12) << "peak RSS grew by " << growth << " MiB";
+  EXPECT_LT(growth, 12 * ltf::test::kRssBoundFactor) << "peak RSS grew by " << growth << " MiB";
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
   ltf::test::record("opensearch_200mb_advertised_answer_peak_rss_growth", growth * 1024, "KiB");
 }
