@@ -1,4 +1,5 @@
-// libFuzzer harness: an OpenSearch _bulk answer body through sinks::parse_bulk_response.
+// libFuzzer harness: an OpenSearch _bulk answer body through sinks::parse_bulk_response, and in two
+// pieces through the streamed BulkAnswerReader, which must agree.
 #include "ltf/opensearch.hpp"
 
 #include <cstddef>
@@ -23,6 +24,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } else if (why.empty()) {
     __builtin_trap();  // a refusal always says why
   }
+  // As the transport reads it: in pieces, cut where the first byte says. Same verdict, same items.
+  ltf::opensearch::BulkAnswerReader reader(expected);
+  const std::size_t cut = body.empty() ? 0 : data[0] % body.size();
+  if (reader.write(body.substr(0, cut))) reader.write(body.substr(cut));
+  const auto streamed = reader.finish();
+  if (streamed.has_value() != items.has_value()) __builtin_trap();
+  if (items)
+    for (std::size_t i = 0; i < items->size(); ++i)
+      if ((*streamed)[i].status != (*items)[i].status ||
+          (*streamed)[i].error_type != (*items)[i].error_type)
+        __builtin_trap();
   (void)ltf::opensearch::error_summary(body, 256);
   return 0;
 }

@@ -88,7 +88,11 @@ inline constexpr milliseconds subscribe_timeout{5000};
 // HTTP: the header block a peer may send us, and the answer body we read from a destination.
 inline constexpr std::uint32_t http_header_limit = 16 * KiB;
 inline constexpr std::uint64_t response_body_limit = 1 * MiB;
+// Answers are read as they arrive (_bulk items streamed), so this bounds the time a hostile
+// answer may take to read, not memory.
 inline constexpr std::uint64_t opensearch_response_body_limit = 32 * MiB;
+// A body read piece by piece (net::BodyReader) is held one piece of this size at a time.
+inline constexpr std::size_t response_body_piece = 16 * KiB;
 // The wall clock moving against the monotonic one by more than this means a SnapStart restore
 // (NTP corrections are far smaller).
 inline constexpr milliseconds restore_clock_jump{10'000};

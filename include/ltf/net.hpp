@@ -2,6 +2,7 @@
 // HTTP plumbing shared by everything that speaks HTTP: a Beast server that runs one coroutine per
 // connection, and a client that owns one kept-alive connection. No business logic lives here.
 
+#include "ltf/defaults.hpp"
 #include "ltf/resolver.hpp"
 #include "ltf/url.hpp"
 
@@ -198,6 +199,20 @@ struct Exchange {
   bool ok() const { return !error; }
 };
 
+// Takes an answer's body piece by piece as it arrives (HttpClient::send with a reader), so that
+// reading a body costs one piece of memory, whatever the body's size: the caller keeps only what it
+// needs of it (the items of a _bulk answer, the start of an error body).
+class BodyReader {
+ public:
+  virtual ~BodyReader() = default;
+  // The final answer's status line and headers, before any of its body.
+  virtual void start(const http::response_header<>& head) = 0;
+  // The next piece of the body (at most body_piece_bytes). False: nothing more is wanted; the rest
+  // is left unread, the connection dropped, and the exchange still succeeds.
+  virtual bool take(std::string_view piece) = 0;
+};
+inline constexpr std::size_t body_piece_bytes = defaults::response_body_piece;
+
 // Owns one connection to host:port, kept alive across requests. A host name is looked up through
 // the resolver (ClientLimits::resolver), within the connect deadline. A connection is reused only
 // when the last answer ended cleanly: a peer that sent more than its answer, or said
@@ -220,6 +235,11 @@ class HttpClient {
   // Extensions API long-poll must have no timeout at all).
   asio::awaitable<Exchange> send(Request request,
                                  std::optional<std::chrono::milliseconds> timeout);
+  // The same, with the body handed to `reader` as it arrives instead of kept in the response
+  // (whose body stays empty). ClientLimits::response_body_limit still bounds the bytes read, the
+  // timeout the time; `reader` must outlive the call.
+  asio::awaitable<Exchange> send(Request request, std::optional<std::chrono::milliseconds> timeout,
+                                 BodyReader& reader);
   // Drops the connection; the next send() opens a new one.
   void close();
   // Connections opened so far (a reused connection opens none): for tests and statistics.

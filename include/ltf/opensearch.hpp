@@ -127,6 +127,25 @@ std::optional<std::vector<BulkItem>> parse_bulk_response(std::string_view body,
                                                          std::size_t expected_items,
                                                          std::string* why = nullptr);
 
+// The same, read as it arrives: pieces of the body go to write(), and finish() says what
+// parse_bulk_response would have said of the whole. Holds the items (at most `expected_items`)
+// and the parser's state, never the body: a 200 MB answer costs what a small one does.
+class BulkAnswerReader {
+ public:
+  explicit BulkAnswerReader(std::size_t expected_items);
+  ~BulkAnswerReader();
+  BulkAnswerReader(BulkAnswerReader&&) noexcept;
+  BulkAnswerReader& operator=(BulkAnswerReader&&) noexcept;
+  // False once the body cannot be a bulk answer any more: the rest is not worth reading.
+  bool write(std::string_view piece);
+  // After the last piece (or after write() said false): the items, or nullopt with `why`.
+  std::optional<std::vector<BulkItem>> finish(std::string* why = nullptr);
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
 // What to do with one item.
 enum class ItemFate {
   stored,         // 2xx, or 409 on a create: an earlier attempt stored it (dedup)
@@ -204,9 +223,16 @@ struct TransportOptions {
 };
 
 // The outcome of one request. `problem` set: nothing was sent (no credentials to send with).
+// The response's body holds at most the first max_error_body_bytes of the answer (what error
+// summaries and the bootstrap's checks read); a _bulk answer with a 2xx status is not kept at all
+// but read into `items` as it arrives.
 struct Reply {
   net::Exchange exchange;
   std::string problem;
+  // A _bulk request (Transport::send's `bulk_items`) answered 2xx: its items, or nullopt with
+  // `items_problem` when the answer was not a bulk answer for that many actions.
+  std::optional<std::vector<BulkItem>> items;
+  std::string items_problem;
   bool sent() const { return problem.empty(); }
   unsigned status() const { return sent() && exchange.ok() ? exchange.response.result_int() : 0; }
 };
@@ -216,10 +242,12 @@ class Transport {
  public:
   Transport(boost::asio::any_io_executor executor, TransportOptions options);
   // `path` is the API path ("/_bulk", "/my-index"), `query` without '?'. With `gzip` the body is
-  // sent compressed; with SigV4 the signature covers the bytes actually sent.
+  // sent compressed; with SigV4 the signature covers the bytes actually sent. `bulk_items`: the
+  // request is a _bulk of that many actions, whose answer is read into Reply::items.
   boost::asio::awaitable<Reply> send(net::http::verb method, std::string_view path,
                                      std::string_view query, std::string body,
-                                     std::string_view content_type, bool gzip = false);
+                                     std::string_view content_type, bool gzip = false,
+                                     std::optional<std::size_t> bulk_items = std::nullopt);
   // The cluster answered 401/403: credentials from a secret are fetched again next time, once per
   // run of refusals (a secret that is simply wrong is not fetched on every retry).
   void refused();

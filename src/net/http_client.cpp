@@ -9,8 +9,10 @@
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
@@ -18,6 +20,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <vector>
@@ -190,34 +193,67 @@ asio::awaitable<boost::system::error_code> open(HttpClient::State& s, Clock::tim
 struct Trip {
   boost::system::error_code error;
   bool may_resend = false;  // the error says the peer had closed the connection unread
-  Response response;
+  bool left_unread = false;  // the reader wanted no more: the rest of the body is still coming
+  Response response;         // its head; the body went to the reader
 };
 
 // Interim (1xx) answers read before giving up on a final one: a peer may send a few (100
 // Continue, 103 Early Hints), not an endless stream of them.
 constexpr int max_interim_answers = 8;
 
+// Keeps the body in the answer, as send() without a reader returns it; the parser's body limit
+// bounds it.
+class KeepBody final : public BodyReader {
+ public:
+  std::string body;
+  void start(const http::response_header<>&) override { body.clear(); }
+  bool take(std::string_view piece) override {
+    body.append(piece);
+    return true;
+  }
+};
+
 // Writes `request` and reads its final answer, skipping 1xx interim answers (RFC 9110 §15.2).
-// 101 Switching Protocols is final but never asked for, so it fails the exchange.
+// 101 Switching Protocols is final but never asked for, so it fails the exchange. The body goes to
+// `reader` a piece at a time (Beast's buffer_body): never more than one piece is held here.
 template <typename Stream>
-asio::awaitable<Trip> round_trip(Stream& stream, HttpClient::State& s, const Request& request) {
+asio::awaitable<Trip> round_trip(Stream& stream, HttpClient::State& s, const Request& request,
+                                 BodyReader& reader, Clock::time_point deadline) {
   auto [wec, written] = co_await http::async_write(stream, request, use_tuple);
-  if (wec) co_return Trip{wec, closed_while_idle(wec), {}};
+  if (wec) co_return Trip{wec, closed_while_idle(wec), false, {}};
   for (int interim = 0;; ++interim) {
-    http::response_parser<http::string_body> parser;
+    http::response_parser<http::buffer_body> parser;
     parser.body_limit(s.limits.response_body_limit);
-    auto [rec, read] = co_await http::async_read(stream, s.buffer, parser, use_tuple);
+    auto [rec, read] = co_await http::async_read_header(stream, s.buffer, parser, use_tuple);
     if (rec) {
       const bool unread = interim == 0 && !parser.got_some();
-      co_return Trip{rec, unread && closed_while_idle(rec), {}};
+      co_return Trip{rec, unread && closed_while_idle(rec), false, {}};
     }
     const auto status = parser.get().result_int();
-    if (status >= 200) co_return Trip{{}, false, parser.release()};
-    if (status == 101 || interim + 1 >= max_interim_answers)
-      co_return Trip{http::error::bad_status, false, {}};
+    if (status == 101 || (status < 200 && interim + 1 >= max_interim_answers))
+      co_return Trip{http::error::bad_status, false, false, {}};
+    if (status < 200) continue;  // a 1xx has no body: the next answer follows it
+
+    reader.start(parser.get().base());
+    std::array<char, body_piece_bytes> piece;
+    while (!parser.is_done()) {
+      parser.get().body().data = piece.data();
+      parser.get().body().size = piece.size();
+      auto [bec, n] = co_await http::async_read(stream, s.buffer, parser, use_tuple);
+      if (bec && bec != http::error::need_buffer) co_return Trip{bec, false, false, {}};
+      const std::size_t got = piece.size() - parser.get().body().size;
+      if (got > 0 && !reader.take({piece.data(), got})) {
+        Response head(std::move(parser.get().base()));
+        co_return Trip{{}, false, true, std::move(head)};
+      }
+      // The stream's own timeout fires only while a read waits: a body that never stops
+      // arriving, faster than it is read, would never meet it.
+      if (Clock::now() >= deadline) co_return Trip{beast::error::timeout, false, false, {}};
+    }
+    Response head(std::move(parser.get().base()));
+    co_return Trip{{}, false, false, std::move(head)};
   }
 }
-
 }  // namespace
 
 HttpClient::HttpClient(asio::any_io_executor executor, std::string host, std::string port,
@@ -249,6 +285,15 @@ const std::string& HttpClient::port() const { return state_->port; }
 
 asio::awaitable<Exchange> HttpClient::send(Request request,
                                            std::optional<std::chrono::milliseconds> timeout) {
+  KeepBody keep;
+  Exchange exchange = co_await send(std::move(request), timeout, keep);
+  if (exchange.ok()) exchange.response.body() = std::move(keep.body);
+  co_return exchange;
+}
+
+asio::awaitable<Exchange> HttpClient::send(Request request,
+                                           std::optional<std::chrono::milliseconds> timeout,
+                                           BodyReader& reader) {
   auto& s = *state_;
   request.set(http::field::host, s.host_header);
   request.prepare_payload();
@@ -265,16 +310,17 @@ asio::awaitable<Exchange> HttpClient::send(Request request,
     }
     arm(s.lowest(), deadline);
     Trip trip;
-    if (s.tls_stream) trip = co_await round_trip(*s.tls_stream, s, request);
-    else trip = co_await round_trip(*s.stream, s, request);
+    if (s.tls_stream) trip = co_await round_trip(*s.tls_stream, s, request, reader, deadline);
+    else trip = co_await round_trip(*s.stream, s, request, reader, deadline);
     if (trip.error) {
       drop(s, false);
       if (reused && attempt == 0 && trip.may_resend) continue;
       co_return Exchange{trip.error, {}};
     }
     // Bytes beyond the answer are no answer to anything we asked: never read them as the next
-    // request's. Such a peer, or one closing, gets a new connection next time.
-    if (s.buffer.size() > 0) drop(s, false);
+    // request's. Such a peer, or one closing, gets a new connection next time; so does one whose
+    // body was left unread.
+    if (trip.left_unread || s.buffer.size() > 0) drop(s, false);
     else if (!trip.response.keep_alive()) drop(s, true);
     else s.lowest().expires_never();
     co_return Exchange{{}, std::move(trip.response)};

@@ -1,5 +1,6 @@
-// The cluster's answers, read as a stream (Boost.JSON's basic_parser): only the fields we use are
-// kept, each bounded, so a 30 MB _bulk answer costs its items' statuses, never a JSON tree.
+// The cluster's answers, read as a stream (Boost.JSON's basic_parser), a piece at a time as they
+// arrive: only the fields we use are kept, each bounded, so a 200 MB _bulk answer costs its items'
+// statuses, never a JSON tree nor the body itself.
 #include "ltf/opensearch.hpp"
 
 #include <boost/json/basic_parser_impl.hpp>
@@ -221,13 +222,6 @@ struct ErrorAnswer : Walker {
   bool on_uint64(std::uint64_t, json::string_view, error_code&) { return true; }
 };
 
-// Runs `handler` over the whole of `body`; false when it is not one JSON document.
-template <typename Handler>
-bool walk(std::string_view body, json::basic_parser<Handler>& parser, error_code& ec) {
-  const std::size_t used = parser.write_some(false, body.data(), body.size(), ec);
-  return !ec && used == body.size() && parser.done();
-}
-
 json::parse_options answer_options() {
   json::parse_options options;
   options.max_depth = max_answer_depth;
@@ -236,30 +230,67 @@ json::parse_options answer_options() {
 
 }  // namespace
 
-std::optional<std::vector<BulkItem>> parse_bulk_response(std::string_view body,
-                                                         std::size_t expected_items,
-                                                         std::string* why) {
+struct BulkAnswerReader::State {
+  explicit State(std::size_t expected_items) : parser(answer_options()) {
+    items.reserve(expected_items);  // memory in proportion to what we sent, whatever the answer says
+    parser.handler().expected = expected_items;
+    parser.handler().items = &items;
+  }
+  std::vector<BulkItem> items;
+  json::basic_parser<BulkAnswer> parser;
+  error_code ec;
+  bool failed = false;
+};
+
+BulkAnswerReader::BulkAnswerReader(std::size_t expected_items)
+    : state_(std::make_unique<State>(expected_items)) {}
+BulkAnswerReader::~BulkAnswerReader() = default;
+BulkAnswerReader::BulkAnswerReader(BulkAnswerReader&&) noexcept = default;
+BulkAnswerReader& BulkAnswerReader::operator=(BulkAnswerReader&&) noexcept = default;
+
+bool BulkAnswerReader::write(std::string_view piece) {
+  State& s = *state_;
+  if (s.failed) return false;
+  std::size_t used = 0;
+  if (!s.parser.done()) used = s.parser.write_some(true, piece.data(), piece.size(), s.ec);
+  // After the document only white space may follow.
+  const bool extra = !s.ec && piece.substr(used).find_first_not_of(" \t\r\n") != std::string_view::npos;
+  if (extra) s.ec = json::error::extra_data;
+  s.failed = static_cast<bool>(s.ec);
+  return !s.failed;
+}
+
+std::optional<std::vector<BulkItem>> BulkAnswerReader::finish(std::string* why) {
   auto fail = [&](std::string text) -> std::optional<std::vector<BulkItem>> {
     if (why) *why = std::move(text);
     return std::nullopt;
   };
-  std::vector<BulkItem> out;
-  out.reserve(expected_items);  // memory in proportion to what we sent, whatever the answer says
-  json::basic_parser<BulkAnswer> parser(answer_options());
-  BulkAnswer& answer = parser.handler();
-  answer.expected = expected_items;
-  answer.items = &out;
-  error_code ec;
-  if (!walk(body, parser, ec)) {
+  State& s = *state_;
+  if (!s.failed && !s.parser.done()) {
+    const char none = 0;
+    s.parser.write_some(false, &none, 0, s.ec);
+    s.failed = s.ec || !s.parser.done();
+  }
+  const BulkAnswer& answer = s.parser.handler();
+  if (s.failed) {
     if (!answer.problem.empty()) return fail(answer.problem);
-    return fail("the bulk answer is not JSON: " + ec.message());
+    return fail("the bulk answer is not JSON: " +
+                (s.ec ? s.ec.message() : std::string("it ended half-way")));
   }
   if (!answer.top_is_object || !answer.saw_items)
     return fail("the bulk answer has no \"items\" array");
-  if (answer.count != expected_items)
+  if (answer.count != answer.expected)
     return fail("the bulk answer has " + std::to_string(answer.count) + " items for " +
-                std::to_string(expected_items) + " actions");
-  return out;
+                std::to_string(answer.expected) + " actions");
+  return std::move(s.items);
+}
+
+std::optional<std::vector<BulkItem>> parse_bulk_response(std::string_view body,
+                                                         std::size_t expected_items,
+                                                         std::string* why) {
+  BulkAnswerReader reader(expected_items);
+  reader.write(body);
+  return reader.finish(why);
 }
 
 std::string error_summary(std::string_view body, std::size_t limit) {

@@ -128,7 +128,7 @@ asio::awaitable<Delivery> OpenSearchSink::send_bulk(std::span<const Event> batch
     ++stats_.bulk_requests;
     const Reply reply =
         co_await transport_.send(http::verb::post, bulk_path, query, std::move(body), ndjson,
-                                 options_.gzip);
+                                 options_.gzip, prepared.actions.size());
     if (!reply.sent()) co_return retry_later(0, reply.problem);
     if (!reply.exchange.ok()) co_return retry_later(0, reply.exchange.error.message());
 
@@ -162,9 +162,8 @@ asio::awaitable<Delivery> OpenSearchSink::send_bulk(std::span<const Event> batch
 
     transport_.accepted();
     bulk_accepted_ = true;
-    std::string why;
-    const auto items = parse_bulk_response(response.body(), prepared.actions.size(), &why);
-    if (!items) co_return retry_later(status, why);
+    const auto& items = reply.items;
+    if (!items) co_return retry_later(status, reply.items_problem);
 
     std::map<std::string, std::vector<std::size_t>> missing;  // index -> its actions
     std::string retry_type;
@@ -250,7 +249,8 @@ asio::awaitable<void> OpenSearchSink::dead_letter(std::span<const Event> batch,
   const std::string_view query = options_.filter_response ? filtered_answer : std::string_view();
   std::string body = bulk_body(actions, op);
   const Reply reply = co_await transport_.send(http::verb::post, bulk_path, query,
-                                               std::move(body), ndjson, options_.gzip);
+                                               std::move(body), ndjson, options_.gzip,
+                                               actions.size());
 
   // Whatever goes wrong here is counted and told once; never with the events' content.
   auto failed = [&](std::uint64_t count, const std::string& why) {
@@ -263,15 +263,14 @@ asio::awaitable<void> OpenSearchSink::dead_letter(std::span<const Event> batch,
   std::string why;
   if (!reply.sent()) why = reply.problem;
   else if (!reply.exchange.ok()) why = reply.exchange.error.message();
-  else if (reply.status() < 200 || reply.status() >= 300) why = "HTTP " + std::to_string(reply.status());
-  const auto items = why.empty() ? parse_bulk_response(reply.exchange.response.body(),
-                                                       actions.size(), &why)
-                                 : std::nullopt;
-  if (!items) {
+  else if (net::meaning_of_status(reply.status()) != net::StatusMeaning::success)
+    why = "HTTP " + std::to_string(reply.status());
+  if (why.empty() && !reply.items) why = reply.items_problem;
+  if (!why.empty()) {
     failed(actions.size(), why);
     co_return;
   }
-  for (const BulkItem& item : *items) {
+  for (const BulkItem& item : *reply.items) {
     if (fate_of(item) == ItemFate::stored) ++stats_.dead_lettered;
     else failed(1, item.error_type + ", HTTP " + std::to_string(item.status));
   }

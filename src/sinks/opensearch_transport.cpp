@@ -2,6 +2,7 @@
 // SigV4 over the exact bytes sent, or nothing.
 #include "ltf/opensearch.hpp"
 
+#include "ltf/http_status.hpp"
 #include "ltf/log.hpp"
 #include "ltf/version.hpp"
 
@@ -14,8 +15,40 @@ namespace http = boost::beast::http;
 
 namespace {
 
-// A bulk answer for a few thousand items runs to megabytes without filter_path (Serverless).
+// A bulk answer for a few thousand items runs to megabytes without filter_path (Serverless). It is
+// read as it arrives, so this bounds the time spent reading a hostile answer, not memory.
 constexpr std::uint64_t max_response_bytes = defaults::opensearch_response_body_limit;
+
+// What is kept of an answer's body as it arrives: a successful _bulk answer goes through the item
+// reader and is not kept; of any other answer only its start (error summaries and the bootstrap's
+// checks read no further), after which the rest is left unread.
+class AnswerKeeper final : public net::BodyReader {
+ public:
+  explicit AnswerKeeper(std::optional<std::size_t> bulk_items) : bulk_items_(bulk_items) {}
+
+  void start(const http::response_header<>& head) override {
+    start_.clear();
+    bulk_.reset();
+    const auto meaning = net::meaning_of_status(head.result_int());
+    if (bulk_items_ && meaning == net::StatusMeaning::success) bulk_.emplace(*bulk_items_);
+  }
+  bool take(std::string_view piece) override {
+    if (bulk_) return bulk_->write(piece);
+    start_.append(piece.substr(0, max_error_body_bytes - start_.size()));
+    return start_.size() < max_error_body_bytes;
+  }
+  // Puts what was kept into `reply`.
+  void fill(Reply& reply) {
+    if (!reply.exchange.ok()) return;
+    reply.exchange.response.body() = std::move(start_);
+    if (bulk_) reply.items = bulk_->finish(&reply.items_problem);
+  }
+
+ private:
+  std::optional<std::size_t> bulk_items_;
+  std::optional<BulkAnswerReader> bulk_;
+  std::string start_;
+};
 
 class SecretBasicAuth final : public BasicAuthSource {
  public:
@@ -95,7 +128,8 @@ Transport::Transport(asio::any_io_executor executor, TransportOptions options)
 
 asio::awaitable<Reply> Transport::send(http::verb method, std::string_view path,
                                        std::string_view query, std::string body,
-                                       std::string_view content_type, bool gzip) {
+                                       std::string_view content_type, bool gzip,
+                                       std::optional<std::size_t> bulk_items) {
   Reply reply;
   std::string target = base_path(options_.url);
   target += path;
@@ -152,7 +186,9 @@ asio::awaitable<Reply> Transport::send(http::verb method, std::string_view path,
     limits.response_body_limit = max_response_bytes;
     client_.emplace(executor_, options_.url.host, options_.url.port, limits, std::move(tls));
   }
-  reply.exchange = co_await client_->send(std::move(request), options_.timeout);
+  AnswerKeeper keeper(bulk_items);
+  reply.exchange = co_await client_->send(std::move(request), options_.timeout, keeper);
+  keeper.fill(reply);
   co_return reply;
 }
 

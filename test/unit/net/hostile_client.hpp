@@ -3,6 +3,7 @@
 // header, a stalled body, nothing at all), plus peak-RSS and CPU figures of this process.
 
 #include "ltf/net.hpp"
+#include "support/peak_rss.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -18,8 +19,6 @@
 
 #include <array>
 #include <chrono>
-#include <cstdio>
-#include <fstream>
 #include <optional>
 #include <string>
 
@@ -71,27 +70,6 @@ inline asio::awaitable<std::chrono::steady_clock::duration> closed_by_server(tcp
   co_return std::chrono::steady_clock::now() - start;
 }
 
-// Peak resident memory of this process since reset(), in KiB over what it was at reset().
-class PeakRss {
- public:
-  PeakRss() { reset(); }
-  void reset() {
-    std::ofstream("/proc/self/clear_refs") << "5";  // restarts VmHWM from the current VmRSS
-    base_ = field("VmRSS:");
-  }
-  long growth_kib() const { return field("VmHWM:") - base_; }
-
- private:
-  static long field(std::string_view name) {
-    std::ifstream status("/proc/self/status");
-    std::string line;
-    while (std::getline(status, line))
-      if (line.starts_with(name)) return std::stol(line.substr(name.size()));
-    return 0;
-  }
-  long base_ = 0;
-};
-
 // CPU time (user + system) this process used so far.
 inline std::chrono::microseconds cpu_time() {
   rusage usage{};
@@ -100,12 +78,6 @@ inline std::chrono::microseconds cpu_time() {
                                           std::chrono::microseconds(t.tv_usec); };
   return std::chrono::duration_cast<std::chrono::microseconds>(us(usage.ru_utime) +
                                                                us(usage.ru_stime));
-}
-
-// One figure for the record: printed, and kept in the test's XML output.
-inline void record(const char* name, long value, const char* unit) {
-  std::printf("[  FIGURE  ] %s = %ld %s\n", name, value, unit);
-  ::testing::Test::RecordProperty(name, std::to_string(value) + " " + unit);
 }
 
 }  // namespace ltf::test
