@@ -263,6 +263,7 @@ struct SinkSummary {
   std::uint64_t requests = 0, accepted_requests = 0, bytes = 0, invalid_bodies = 0;
   std::map<std::string, std::uint64_t> events_by_type;
   LineAccounting lines;
+  std::optional<OtlpTally> otlp;  // when OTLP requests arrived
 };
 SinkSummary summarize(const RecordingSink& sink, const Report& report);
 

@@ -5,6 +5,7 @@
 
 #include "ltf/aws.hpp"
 #include "ltf/config.hpp"
+#include "ltf/http_status.hpp"
 #include "ltf/net.hpp"
 #include "ltf/sink.hpp"
 #include "ltf/telemetry.hpp"
@@ -69,6 +70,14 @@ struct HttpSinkOptions {
   std::string sandbox;  // pipeline::sandbox_id, added to every event (json_array_body)
   // LTF_SIGV4_SERVICE: each request SigV4-signed once final (body gzipped), for IAM endpoints.
   std::optional<aws::RequestSigner> sigv4;
+  // What a request carries: json_array_body unless another format (OTLP) gives its encoder. An
+  // empty body means this batch has nothing for this endpoint: delivered without a request.
+  std::function<std::string(std::span<const telemetry::Event>)> encode;
+  std::string content_type = "application/json";
+  net::StatusRules status_rules = net::StatusRules::general;
+  HttpHeaders fixed_headers;  // added to every request (LTF_OTLP_HEADERS); values are never logged
+  // Each 2xx answer's body, for formats whose success can be partial (OTLP's partial_success).
+  std::function<void(std::string_view body)> on_success;
 };
 
 class HttpSink final : public Sink {

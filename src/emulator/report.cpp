@@ -154,6 +154,7 @@ SinkSummary summarize(const RecordingSink& sink, const Report& report) {
   out.invalid_bodies = sink.invalid_bodies();
   out.events_by_type = sink.events_by_type();
   out.lines = sink.account(report.function_lines);
+  if (sink.otlp().requests) out.otlp = sink.otlp();
   return out;
 }
 
@@ -227,6 +228,15 @@ std::string format_summary(const Summary& summary) {
         << ", lost " << s.lines.lost << ", duplicated " << s.lines.duplicated << " ("
         << s.lines.altered_duplicates << " not the same event), unexpected "
         << s.lines.unexpected << "\n";
+    if (s.otlp) {
+      const auto& o = *s.otlp;
+      out << "otlp: " << o.requests << " requests (" << o.protobuf << " protobuf), " << o.log_records
+          << " log records, " << o.server_spans << " invocation spans, " << o.orphan_spans
+          << " orphan spans\n";
+      for (const auto& [name, n] : o.data_points) out << "  metric " << name << ": " << n << " points\n";
+      for (const auto& [name, n] : o.spans) out << "  span " << name << ": " << n << "\n";
+      for (const auto& [key, value] : o.resource) out << "  resource " << key << " = " << value << "\n";
+    }
   } else {
     out << "function lines: produced " << r.function_lines.size() << " (no sink)\n";
   }
@@ -318,6 +328,21 @@ json::value report_json(const Summary& summary) {
                                {"invalid_bodies", s.invalid_bodies},
                                {"events_by_type", counts_json(s.events_by_type)},
                                {"lines", lines_json(s.lines)}};
+    if (s.otlp) {
+      const auto& o = *s.otlp;
+      json::object resource;
+      for (const auto& [key, value] : o.resource) resource[key] = value;
+      out["sink"].as_object()["otlp"] =
+          json::object{{"requests", o.requests},
+                       {"protobuf_requests", o.protobuf},
+                       {"log_records", o.log_records},
+                       {"data_points", counts_json(o.data_points)},
+                       {"spans", counts_json(o.spans)},
+                       {"invocation_spans", o.server_spans},
+                       {"orphan_spans", o.orphan_spans},
+                       {"resources_without_service_name", o.resources_without_service_name},
+                       {"resource", std::move(resource)}};
+    }
   }
   return out;
 }

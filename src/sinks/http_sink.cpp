@@ -14,8 +14,8 @@ namespace http = boost::beast::http;
 
 namespace {
 
-Outcome classify(unsigned status) {
-  switch (net::meaning_of_status(status)) {
+Outcome classify(unsigned status, net::StatusRules rules) {
+  switch (net::meaning_of_status(status, rules)) {
     case net::StatusMeaning::success: return Outcome::delivered;
     // Refused credentials are kept and retried with backoff: a rotated token or a policy being
     // fixed must not cost the events sent meanwhile.
@@ -78,14 +78,18 @@ asio::awaitable<Delivery> HttpSink::deliver(std::span<const telemetry::Event> ba
 }
 
 asio::awaitable<Delivery> HttpSink::post(std::span<const telemetry::Event> batch) {
+  std::string body =
+      options_.encode ? options_.encode(batch) : json_array_body(batch, options_.sandbox);
+  if (body.empty()) co_return Delivery{Outcome::delivered, 0, {}, {}};
   net::Request request{http::verb::post, url_.target, 11};
-  request.set(http::field::content_type, "application/json");
+  request.set(http::field::content_type, options_.content_type);
   request.set(http::field::user_agent, ltf::user_agent());
+  for (const auto& header : options_.fixed_headers) request.set(header.name, header.value);
   if (options_.compression == Compression::gzip) {
     request.set(http::field::content_encoding, "gzip");
-    request.body() = net::gzip(json_array_body(batch, options_.sandbox));
+    request.body() = net::gzip(body);
   } else {
-    request.body() = json_array_body(batch, options_.sandbox);
+    request.body() = std::move(body);
   }
 
   // Signed last, so the signature covers the exact bytes sent (after gzip) and every header.
@@ -95,8 +99,11 @@ asio::awaitable<Delivery> HttpSink::post(std::span<const telemetry::Event> batch
   const net::Exchange exchange = co_await client().send(std::move(request), options_.timeout);
   if (!exchange.ok()) co_return Delivery{Outcome::retry_later, 0, exchange.error.message(), {}};
   const unsigned status = exchange.response.result_int();
-  const Outcome outcome = classify(status);
-  if (outcome == Outcome::delivered) co_return Delivery{outcome, status, {}, {}};
+  const Outcome outcome = classify(status, options_.status_rules);
+  if (outcome == Outcome::delivered) {
+    if (options_.on_success) options_.on_success(exchange.response.body());
+    co_return Delivery{outcome, status, {}, {}};
+  }
   Delivery delivery{outcome, status, log_excerpt(exchange.response.body()), {}};
   if (auto header = exchange.response.find(http::field::retry_after);
       header != exchange.response.end())
