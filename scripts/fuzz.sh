@@ -10,7 +10,7 @@ seconds="${1:-60}"
 shift || true
 harnesses=("$@")
 if ((${#harnesses[@]} == 0)); then
-  harnesses=(parse_batch bulk_response http_response retry_after spill_segment config url)
+  harnesses=(parse_batch bulk_response http_response retry_after spill_segment config url headers)
 fi
 
 scripts/setup.sh

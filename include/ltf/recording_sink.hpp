@@ -102,6 +102,7 @@ struct ReceivedRequest {
   std::string target;
   std::string content_type;
   std::string content_encoding;
+  std::string authorization;  // the Authorization header, as received (a fake's test token)
   std::string body;      // as received (still gzip-compressed if it was)
   unsigned status = 0;   // what the sink answered (0: it never answered)
   std::size_t events = 0;  // telemetry events recorded from it (only for 2xx answers)
@@ -131,6 +132,11 @@ class RecordingSink {
   // checked against the clock) is answered 403 with X-Amzn-ErrorType and records nothing.
   void require_sigv4(const sigv4::Expectation& expected);
   std::uint64_t refused_signatures() const;
+  // From now on, a request whose header `name` (case-insensitive) is not exactly `value` is
+  // answered 401 and records nothing, as an intake with a token does; an empty `value` lifts the
+  // requirement. Several names may be required at once.
+  void require_header(const std::string& name, const std::string& value);
+  std::uint64_t refused_headers() const;  // requests answered 401 for a missing or wrong header
 
   // What arrived. Events are recorded only from requests answered 2xx (or meant to be, when a
   // reset or drip fault kept the answer from the sender): a refused batch is the sender's to

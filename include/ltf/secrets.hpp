@@ -150,4 +150,10 @@ struct BasicAuth {
 std::optional<BasicAuth> parse_basic_auth_secret(std::string_view secret_string,
                                                  std::string* why = nullptr);
 
+// The LTF_HEADERS_SECRET secret: a JSON object mapping header names to string values
+// ({"Authorization": "Bearer ...", "X-Scope-OrgID": "tenant"}), each header passing
+// ltf::check_headers. nullopt with `why` naming what is wrong (a key, never a value).
+std::optional<HttpHeaders> parse_header_secret(std::string_view secret_string,
+                                               std::string* why = nullptr);
+
 }  // namespace ltf::aws

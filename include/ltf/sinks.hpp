@@ -5,6 +5,7 @@
 
 #include "ltf/aws.hpp"
 #include "ltf/config.hpp"
+#include "ltf/header_source.hpp"
 #include "ltf/http_status.hpp"
 #include "ltf/net.hpp"
 #include "ltf/sink.hpp"
@@ -75,9 +76,11 @@ struct HttpSinkOptions {
   std::function<std::string(std::span<const telemetry::Event>)> encode;
   std::string content_type = "application/json";
   net::StatusRules status_rules = net::StatusRules::general;
-  HttpHeaders fixed_headers;  // added to every request (LTF_OTLP_HEADERS); values are never logged
   // Each 2xx answer's body, for formats whose success can be partial (OTLP's partial_success).
   std::function<void(std::string_view body)> on_success;
+  // LTF_HEADERS, LTF_HEADERS_SECRET, AUTH_SECRET: added to every request (before signing). A
+  // 401/403 is retried with backoff, the secrets fetched again as the source's policy says.
+  std::shared_ptr<HeaderSource> headers;
 };
 
 class HttpSink final : public Sink {

@@ -15,6 +15,7 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <map>
 
 namespace ltf::aws {
@@ -171,6 +172,44 @@ std::optional<BasicAuth> parse_basic_auth_secret(std::string_view secret_string,
   if (out.username.find(':') != std::string::npos)
     return fail("the secret's \"username\" contains ':', which basic authentication cannot carry");
   return out;
+}
+
+std::optional<HttpHeaders> parse_header_secret(std::string_view secret_string,
+                                               std::string* why) {
+  const auto fail = [&](std::string reason) -> std::optional<HttpHeaders> {
+    if (why) *why = std::move(reason);
+    return std::nullopt;
+  };
+  // Secrets Manager holds at most 64 KiB; a JSON text far past what the headers may hold is
+  // refused before it is parsed.
+  if (secret_string.size() > 4 * defaults::added_headers_max_bytes)
+    return fail("the secret is " + std::to_string(secret_string.size()) +
+                " bytes, too large for headers (at most " +
+                std::to_string(defaults::added_headers_max_bytes) + " bytes of names and values)");
+  json::error_code ec;
+  const json::value value = json::parse(secret_string, ec);
+  const char* shape = "; it must be a JSON object of header names to values, "
+                      "{\"Authorization\": \"Bearer ...\"}";
+  if (ec) return fail(std::string("the secret is not JSON") + shape);
+  if (!value.is_object()) return fail(std::string("the secret is not a JSON object") + shape);
+  HttpHeaders headers;
+  for (const auto& [key, member] : value.get_object()) {
+    if (!member.is_string()) {
+      std::string name(key);
+      // The key is named only when it could be a header name: it is not the secret part.
+      const bool printable =
+          !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+            return c > 0x20 && c < 0x7f && c != '"';
+          });
+      return fail("the secret's " + (printable ? "\"" + name + "\"" : std::string("member")) +
+                  " is not a string" + shape);
+    }
+    headers.push_back({std::string(key), std::string(member.get_string())});
+  }
+  if (headers.empty()) return fail(std::string("the secret is an empty object") + shape);
+  if (auto problem = check_headers(headers); !problem.empty())
+    return fail("the secret's " + problem);
+  return headers;
 }
 
 // ---------------------------------------------------------------------------------------------

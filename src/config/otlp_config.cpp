@@ -66,12 +66,10 @@ void read_otlp(Reader& r, Config& c) {
       c.function_memory_mb = mb;
   }
 
-  // LTF_HEADERS and its secret belong to DISPATCH_POST_URI; ignoring them silently would be worse
-  // than saying so.
-  if (c.otlp())
-    for (const char* name : {"LTF_HEADERS", "LTF_HEADERS_SECRET"})
-      if (const std::string* value = r.raw(name); value && !value->empty())
-        r.fail(name, "applies to DISPATCH_POST_URI; the OTLP destination's are LTF_OTLP_HEADERS");
+  // LTF_HEADERS belongs to DISPATCH_POST_URI; ignoring it silently would be worse than saying so.
+  // (LTF_HEADERS_SECRET and AUTH_SECRET serve the OTLP endpoints too.)
+  if (const std::string* value = r.raw("LTF_HEADERS"); c.otlp() && value && !value->empty())
+    r.fail("LTF_HEADERS", "applies to DISPATCH_POST_URI; the OTLP destination's are LTF_OTLP_HEADERS");
   if (c.otlp() && (c.dispatch_post_uri || c.opensearch_url))
     r.fail("LTF_OTLP_ENDPOINT", std::string("and ") +
                                     (c.dispatch_post_uri ? "DISPATCH_POST_URI" : "URL") +

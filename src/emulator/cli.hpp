@@ -52,6 +52,18 @@ struct CommandLine {
   std::optional<std::pair<std::string, std::string>> opensearch_login;  // --opensearch-auth
   double opensearch_429_rate = 0;
   std::vector<std::pair<std::string, std::string>> secrets;  // --secret: name, SecretString
+  struct TimedHeader {  // --sink-require-header [N:]NAME=VALUE
+    int from = 1;       // 1-based invocation
+    std::string name;
+    std::string value;
+  };
+  std::vector<TimedHeader> sink_required_headers;
+  struct SecretRotation {  // --rotate-secret N:ID=JSON
+    int at = 1;
+    std::string id;
+    std::string secret_string;
+  };
+  std::vector<SecretRotation> secret_rotations;
 };
 
 const char* usage();

@@ -65,6 +65,11 @@ Sink (a recording HTTP destination on 127.0.0.1)
                              max-body:BYTES  answers 413 to bodies larger than BYTES
   --sink-fault-during A-B  only during invocations A..B (1-based, inclusive); --sink-down wins
                            where both apply, --sink-fail-rate applies elsewhere
+  --sink-require-header [N:]NAME=VALUE
+                           it answers 401 (and records nothing) to requests whose header NAME
+                           is not VALUE, from invocation N on (default 1: from the start; a
+                           later N for the same NAME replaces the value then, as a rotated
+                           token does). Repeatable
 
 Secrets (a fake AWS Secrets Manager on 127.0.0.1, for destinations whose credentials are in one)
   --secret ID=JSON         serve the secret named ID (no '=' in it) with JSON as its SecretString
@@ -74,6 +79,9 @@ Secrets (a fake AWS Secrets Manager on 127.0.0.1, for destinations whose credent
                            (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN) unless
                            --env gives them; requests must be SigV4-signed with those credentials
                            for AWS_REGION (--env AWS_REGION=..., default us-east-1)
+  --rotate-secret N:ID=JSON
+                           when invocation N starts, the secret ID's SecretString becomes JSON
+                           (a rotation; it needs --secret ID=...). Repeatable
 
 OpenSearch (a fake OpenSearch on 127.0.0.1, see include/ltf/fake_opensearch.hpp)
   --opensearch             run it; URL points at it unless already set. --sink-down A-B takes
@@ -157,6 +165,21 @@ SinkFault sink_fault(const std::string& flag, const std::string& spec) {
     return SinkFault::body_limit(static_cast<std::size_t>(argument(0, 1LL << 40)));
   bad(flag + " wants refuse, hang, garbage, reset, drip:MS, status:CODE, throttle:S or "
       "max-body:BYTES, not '" + spec + "'");
+}
+
+// "[N:]NAME=VALUE": a header name never holds ':' or '=', so a leading "N:" is unambiguous.
+CommandLine::TimedHeader timed_header(const std::string& flag, const std::string& spec) {
+  const auto eq = spec.find('=');
+  if (eq == std::string::npos || eq == 0) bad(flag + " wants [N:]NAME=VALUE");
+  const auto colon = spec.substr(0, eq).find(':');
+  CommandLine::TimedHeader out;
+  if (colon != std::string::npos)
+    out.from = static_cast<int>(number(flag, spec.substr(0, colon), 1, 1000000));
+  out.name = spec.substr(colon == std::string::npos ? 0 : colon + 1,
+                         colon == std::string::npos ? eq : eq - colon - 1);
+  out.value = spec.substr(eq + 1);
+  if (out.name.empty() || out.value.empty()) bad(flag + " wants [N:]NAME=VALUE");
+  return out;
 }
 
 std::vector<std::string> executables_in(const std::string& dir) {
@@ -251,6 +274,18 @@ CommandLine parse(const std::vector<std::string>& args) {
       const auto eq = entry.find('=');
       if (eq == std::string::npos || eq == 0) bad("--secret wants ID=JSON");
       o.secrets.emplace_back(entry.substr(0, eq), entry.substr(eq + 1));
+    } else if (flag == "--sink-require-header") {
+      o.sink_required_headers.push_back(timed_header(flag, value()));
+      o.sink = true;
+    } else if (flag == "--rotate-secret") {
+      const auto entry = value();
+      const auto colon = entry.find(':');
+      const auto eq = entry.find('=');
+      if (colon == std::string::npos || eq == std::string::npos || eq < colon + 2)
+        bad("--rotate-secret wants N:ID=JSON");
+      o.secret_rotations.push_back(
+          {static_cast<int>(number(flag, entry.substr(0, colon), 1, 1000000)),
+           entry.substr(colon + 1, eq - colon - 1), entry.substr(eq + 1)});
     } else if (flag == "--opensearch") o.opensearch = true;
     else if (flag == "--opensearch-auth") {
       const auto login = value();
@@ -276,6 +311,10 @@ CommandLine parse(const std::vector<std::string>& args) {
   if (o.sink_fault && !o.sink_fault_during && o.sink_fail_rate > 0)
     bad("--sink-fault for the whole run leaves no room for --sink-fail-rate: give "
         "--sink-fault-during A-B");
+  for (const auto& rotation : o.secret_rotations)
+    if (std::none_of(o.secrets.begin(), o.secrets.end(),
+                     [&](const auto& secret) { return secret.first == rotation.id; }))
+      bad("--rotate-secret names '" + rotation.id + "', which no --secret serves");
   if (o.kill_extension_at) {
     if (*o.kill_extension_at > o.scenario.invocations)
       bad("--kill-extension-at " + std::to_string(*o.kill_extension_at) +

@@ -79,6 +79,16 @@ int main(int argc, char** argv) {
                           : options.sink_fail_rate > 0 ? SinkFault::fail_fraction(options.sink_fail_rate)
                                                        : SinkFault::ok();
   if (sink) sink->set_fault(base_fault);
+  // Required headers and secret rotations that apply from invocation n (1-based) on.
+  const auto apply_from = [&options, &sink](int n, FakeSecretsManager* secrets) {
+    if (sink)
+      for (const auto& header : options.sink_required_headers)
+        if (header.from == n) sink->require_header(header.name, header.value);
+    if (secrets)
+      for (const auto& rotation : options.secret_rotations)
+        if (rotation.at == n && n > 1) secrets->put_secret(rotation.id, rotation.secret_string);
+  };
+  apply_from(1, nullptr);
 
   std::optional<FakeOpenSearch> opensearch;
   if (options.opensearch) {
@@ -109,6 +119,8 @@ int main(int argc, char** argv) {
     }
     secrets->start();
     for (const auto& [name, value] : options.secrets) secrets->put_secret(name, value);
+    for (const auto& rotation : options.secret_rotations)  // at the first invocation: at once
+      if (rotation.at == 1) secrets->put_secret(rotation.id, rotation.secret_string);
   }
 
   Summary summary;
@@ -150,6 +162,7 @@ int main(int argc, char** argv) {
   lambda.on_kill = [&](const std::string& name) { launcher.kill(name); };
   lambda.on_invocation = [&](int index) {
     if (!options.scenario.freeze) launcher.sample_memory();  // no freeze to sample at
+    if (index > 0) apply_from(index + 1, secrets ? &*secrets : nullptr);
     if (opensearch && options.sink_down) {
       const int n = index + 1;
       const bool down = n >= options.sink_down->first && n <= options.sink_down->second;
@@ -223,12 +236,23 @@ int main(int argc, char** argv) {
               << secrets->refused_signatures() << " refused"
               << (secrets->last_refusal().empty() ? "" : " (last: " + secrets->last_refusal() + ")")
               << "\n";
+  if (sink && !options.sink_required_headers.empty())
+    std::cout << "sink headers: " << sink->refused_headers()
+              << " requests answered 401 for a missing or wrong header\n";
   if (opensearch) std::cout << opensearch->summary();
   const auto [exit_status, why] = outcome(summary);
   if (!options.report_file.empty()) {
     std::ofstream file(options.report_file);
     auto json_report = report_json(summary);
     if (opensearch) json_report.as_object()["opensearch"] = opensearch->summary_json();
+    if (secrets)
+      json_report.as_object()["secrets"] = {
+          {"get_secret_value", secrets->get_secret_value_requests()},
+          {"extension_route", secrets->extension_requests()},
+          {"refused", secrets->refused_signatures()}};
+    if (auto* recorded = json_report.as_object().if_contains("sink"); sink && recorded &&
+                                                                       recorded->is_object())
+      recorded->as_object()["refused_headers"] = sink->refused_headers();
     json_report.as_object()["exit_status"] = static_cast<int>(exit_status);
     json_report.as_object()["exit_reason"] = why;
     file << boost::json::serialize(json_report) << "\n";

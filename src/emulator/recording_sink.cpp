@@ -8,6 +8,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <cctype>
 #include <functional>
 
 namespace ltf::emulator {
@@ -114,6 +115,7 @@ std::size_t RecordingSink::Recorder::record(net::Request& request) {
   entry.target = std::string(request.target());
   entry.content_type = header(request, "Content-Type");
   entry.content_encoding = header(request, "Content-Encoding");
+  entry.authorization = header(request, "Authorization");
   entry.body = std::move(request.body());
   entry.at = Clock::now();
   received.push_back(std::move(entry));
@@ -135,6 +137,16 @@ asio::awaitable<net::Response> RecordingSink::Recorder::handle(net::Request& req
       response.set("X-Amzn-ErrorType", verdict.code);
       co_return response;
     }
+  }
+  for (const auto& [name, value] : required_headers) {
+    const auto found = request.find(name);
+    if (found != request.end() && found->value() == value) continue;
+    ++refused_headers;
+    const auto refused = record(request);
+    received[refused].status = 401;
+    changed->notify();
+    co_return answer(401, json::serialize(json::object{
+                              {"message", "missing or wrong header " + name}}));
   }
   const auto index = record(request);
 
@@ -214,6 +226,13 @@ void RecordingSink::require_sigv4(const sigv4::Expectation& expected) {
   recorder_->sigv4 = expected;
 }
 std::uint64_t RecordingSink::refused_signatures() const { return recorder_->refused_signatures; }
+void RecordingSink::require_header(const std::string& name, const std::string& value) {
+  std::string key = name;
+  for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (value.empty()) recorder_->required_headers.erase(key);
+  else recorder_->required_headers[key] = value;
+}
+std::uint64_t RecordingSink::refused_headers() const { return recorder_->refused_headers; }
 std::uint64_t RecordingSink::requests() const { return recorder_->requests; }
 std::uint64_t RecordingSink::accepted_requests() const { return recorder_->accepted; }
 std::uint64_t RecordingSink::bytes() const { return recorder_->bytes; }

@@ -39,6 +39,8 @@ struct RecordingSink::Recorder : std::enable_shared_from_this<RecordingSink::Rec
   SinkFault fault;
   std::optional<sigv4::Expectation> sigv4;  // require_sigv4()
   std::uint64_t refused_signatures = 0;
+  std::map<std::string, std::string> required_headers;  // require_header(): lowercased name
+  std::uint64_t refused_headers = 0;
   std::uint16_t port = 0;
   bool listening = false;  // listen() succeeded and stop() not called
   Listener listener = Listener::none;

@@ -44,11 +44,15 @@ HttpSink::HttpSink(asio::any_io_executor executor, net::HttpUrl url, HttpSinkOpt
     LTF_LOG(warning) << "TLS certificate verification is OFF (LTF_TLS_VERIFY=false): " << describe()
                      << " is not checked to be who it claims, anyone on the way can read and "
                         "change what is sent";
+  if (url_.scheme == "http" && options_.headers && options_.headers->uses_secrets())
+    LTF_LOG(warning) << describe() << " is plain http: the credentials from "
+                     << options_.headers->describe() << " cross the network unencrypted";
 }
 
 void HttpSink::restored(const telemetry::FunctionIdentity& function) {
   client_.reset();  // its connection died with the snapshot; the next delivery opens a new one
   options_.sandbox = function.sandbox;
+  if (options_.headers) options_.headers->restored();
 }
 
 net::HttpClient& HttpSink::client() {
@@ -78,13 +82,19 @@ asio::awaitable<Delivery> HttpSink::deliver(std::span<const telemetry::Event> ba
 }
 
 asio::awaitable<Delivery> HttpSink::post(std::span<const telemetry::Event> batch) {
+  HeaderFetch added;
+  if (options_.headers) {
+    added = co_await options_.headers->get();
+    // Nothing is sent without them: the events wait, as for any destination that fails.
+    if (!added.ok()) co_return Delivery{Outcome::retry_later, 0, "no headers: " + added.problem, {}};
+  }
   std::string body =
       options_.encode ? options_.encode(batch) : json_array_body(batch, options_.sandbox);
   if (body.empty()) co_return Delivery{Outcome::delivered, 0, {}, {}};
   net::Request request{http::verb::post, url_.target, 11};
   request.set(http::field::content_type, options_.content_type);
   request.set(http::field::user_agent, ltf::user_agent());
-  for (const auto& header : options_.fixed_headers) request.set(header.name, header.value);
+  HeaderSource::apply(request, added.headers);  // may replace User-Agent, never the framing
   if (options_.compression == Compression::gzip) {
     request.set(http::field::content_encoding, "gzip");
     request.body() = net::gzip(body);
@@ -100,11 +110,20 @@ asio::awaitable<Delivery> HttpSink::post(std::span<const telemetry::Event> batch
   if (!exchange.ok()) co_return Delivery{Outcome::retry_later, 0, exchange.error.message(), {}};
   const unsigned status = exchange.response.result_int();
   const Outcome outcome = classify(status, options_.status_rules);
+  if (options_.headers) {
+    if (net::meaning_of_status(status, options_.status_rules) == net::StatusMeaning::reauthenticate)
+      options_.headers->refused();
+    else if (outcome == Outcome::delivered)
+      options_.headers->accepted();
+  }
   if (outcome == Outcome::delivered) {
     if (options_.on_success) options_.on_success(exchange.response.body());
     co_return Delivery{outcome, status, {}, {}};
   }
-  Delivery delivery{outcome, status, log_excerpt(exchange.response.body()), {}};
+  std::string excerpt = log_excerpt(exchange.response.body());
+  // A destination may echo a token it refuses: the excerpt is logged.
+  if (options_.headers) excerpt = options_.headers->redact(std::move(excerpt));
+  Delivery delivery{outcome, status, std::move(excerpt), {}};
   if (auto header = exchange.response.find(http::field::retry_after);
       header != exchange.response.end())
     delivery.retry_after = parse_retry_after(header->value(), std::chrono::system_clock::now());

@@ -30,6 +30,11 @@ std::unique_ptr<Sink> make_sink(boost::asio::any_io_executor executor, const Con
     signer.service = *config.sigv4_service;
     options.sigv4 = std::move(signer);
   }
+  // Headers for either destination: fixed ones (LTF_HEADERS, or LTF_OTLP_HEADERS for OTLP) and
+  // those from LTF_HEADERS_SECRET and AUTH_SECRET; one source, shared by OTLP's three signals.
+  const HttpHeaders& fixed = config.otlp() ? config.otlp_headers : config.http_headers;
+  if (!fixed.empty() || config.headers_secret || config.opensearch_auth_secret)
+    options.headers = std::make_shared<HeaderSource>(executor, header_source_options(config, fixed));
   if (config.otlp())
     return otlp::make_otlp_sink(std::move(executor), config, std::move(options), std::move(function));
   std::string why;

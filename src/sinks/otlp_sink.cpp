@@ -196,7 +196,6 @@ std::unique_ptr<sinks::Sink> make_otlp_sink(asio::any_io_executor executor, cons
     if (!*into[s]) throw std::invalid_argument("an OTLP endpoint is not a usable http(s) URL: " + why);
   }
   options.protocol = config.otlp_protocol;
-  http.fixed_headers = config.otlp_headers;
   options.http = std::move(http);
   options.resource.account_id = function.account_id;
   options.resource.memory_mb = config.function_memory_mb;

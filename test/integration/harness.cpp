@@ -1,5 +1,6 @@
 #include "harness.hpp"
 
+#include "ltf/fake_aws.hpp"
 #include "ltf/log.hpp"
 #include "support/await.hpp"
 
@@ -77,6 +78,26 @@ Outcome Harness::run() {
                               std::chrono::milliseconds(5000));
   }());
   return outcome;
+}
+
+void ScopedProcessEnv::set(const std::string& name, const std::string& value) {
+  const char* old = std::getenv(name.c_str());
+  saved_.emplace(name, old ? std::optional<std::string>(old) : std::nullopt);
+  ::setenv(name.c_str(), value.c_str(), 1);
+}
+
+ScopedProcessEnv::~ScopedProcessEnv() {
+  for (const auto& [name, value] : saved_) {
+    if (value) ::setenv(name.c_str(), value->c_str(), 1);
+    else ::unsetenv(name.c_str());
+  }
+}
+
+void give_role_credentials(ScopedProcessEnv& env, const std::string& region) {
+  env.set("AWS_ACCESS_KEY_ID", std::string(emulator::kFakeAccessKeyId));
+  env.set("AWS_SECRET_ACCESS_KEY", std::string(emulator::kFakeSecretAccessKey));
+  env.set("AWS_SESSION_TOKEN", std::string(emulator::kFakeSessionToken));
+  env.set("AWS_REGION", region);
 }
 
 }  // namespace ltf::test

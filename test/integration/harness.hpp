@@ -9,6 +9,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -47,5 +48,20 @@ class Harness {
   std::string spill_dir_;
   std::unique_ptr<emulator::FakeLambda> fake_;
 };
+
+// Sets process environment variables for one test and puts the old values back: the AWS
+// credentials providers read the process environment, not the forwarder's Environment map.
+class ScopedProcessEnv {
+ public:
+  void set(const std::string& name, const std::string& value);
+  ~ScopedProcessEnv();
+
+ private:
+  std::map<std::string, std::optional<std::string>> saved_;
+};
+
+// The function role's (fake) credentials, as Lambda puts them in the environment; the fake AWS
+// services expect them.
+void give_role_credentials(ScopedProcessEnv& env, const std::string& region);
 
 }  // namespace ltf::test

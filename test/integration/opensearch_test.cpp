@@ -19,35 +19,9 @@ namespace {
 namespace json = boost::json;
 using ltf::emulator::FakeOpenSearch;
 using ltf::emulator::OpenSearchFault;
+using ltf::test::give_role_credentials;
 using ltf::test::Harness;
-
-// Sets process environment variables for one test and puts the old values back: the AWS
-// credentials providers read the process environment, not the forwarder's Environment map.
-class ScopedProcessEnv {
- public:
-  void set(const std::string& name, const std::string& value) {
-    const char* old = std::getenv(name.c_str());
-    saved_.emplace(name, old ? std::optional<std::string>(old) : std::nullopt);
-    ::setenv(name.c_str(), value.c_str(), 1);
-  }
-  ~ScopedProcessEnv() {
-    for (const auto& [name, value] : saved_) {
-      if (value) ::setenv(name.c_str(), value->c_str(), 1);
-      else ::unsetenv(name.c_str());
-    }
-  }
-
- private:
-  std::map<std::string, std::optional<std::string>> saved_;
-};
-
-// The function role's (fake) credentials, as Lambda puts them in the environment.
-void give_role_credentials(ScopedProcessEnv& env, const std::string& region) {
-  env.set("AWS_ACCESS_KEY_ID", std::string(ltf::emulator::kFakeAccessKeyId));
-  env.set("AWS_SECRET_ACCESS_KEY", std::string(ltf::emulator::kFakeSecretAccessKey));
-  env.set("AWS_SESSION_TOKEN", std::string(ltf::emulator::kFakeSessionToken));
-  env.set("AWS_REGION", region);
-}
+using ltf::test::ScopedProcessEnv;
 
 // The harness with OpenSearch as the destination instead of its recording sink.
 void point_at(Harness& h, const FakeOpenSearch& os) {

@@ -81,4 +81,21 @@ TEST(Process, SinkDownForAStretchOfInvocationsCostsNoInvocationItsDeadline) {
   EXPECT_EQ(at(run.report, {"sink", "lines", "lost"}).to_number<std::int64_t>(), 0);
 }
 
+// fake-lambda's own flags: a token from a secret reaches a sink that requires it; when the
+// secret and the sink's token rotate together mid-run, one 401 costs one more fetch and a retry.
+TEST(Process, ARotatedHeaderTokenCostsOne401OneFetchAndNoLine) {
+  auto run = run_fake_lambda(
+      "--invocations 20 --lines 5 --env LTF_HEADERS_SECRET=intake "
+      "--secret 'intake={\"Authorization\":\"Bearer one\"}' "
+      "--sink-require-header 'Authorization=Bearer one' "
+      "--rotate-secret '10:intake={\"Authorization\":\"Bearer two\"}' "
+      "--sink-require-header '10:Authorization=Bearer two'");
+  ASSERT_EQ(run.exit_code, 0);
+  EXPECT_EQ(at(run.report, {"sink", "lines", "produced"}).to_number<std::int64_t>(), 100);
+  EXPECT_EQ(at(run.report, {"sink", "lines", "lost"}).to_number<std::int64_t>(), 0);
+  EXPECT_EQ(at(run.report, {"sink", "lines", "duplicated"}).to_number<std::int64_t>(), 0);
+  EXPECT_EQ(at(run.report, {"sink", "refused_headers"}).to_number<std::int64_t>(), 1);
+  EXPECT_EQ(at(run.report, {"secrets", "get_secret_value"}).to_number<std::int64_t>(), 2);
+}
+
 }  // namespace

@@ -143,4 +143,47 @@ TEST(SecretError, DescribesCodeStatusAndMessageAndKnowsWhatIsWorthRetrying) {
   EXPECT_FALSE(setup.retryable());
 }
 
+// LTF_HEADERS_SECRET: a JSON object of header names to values.
+TEST(HeaderSecret, AnObjectOfStringsGivesItsHeaders) {
+  auto headers = ltf::aws::parse_header_secret(
+      R"({"Authorization":"Bearer tok-91","X-Scope-OrgID":"tenant 7"})");
+  ASSERT_TRUE(headers);
+  EXPECT_EQ(*headers, (ltf::HttpHeaders{{"Authorization", "Bearer tok-91"},
+                                        {"X-Scope-OrgID", "tenant 7"}}));
+}
+
+TEST(HeaderSecret, ASecretOfAnotherShapeIsRefusedWithoutQuotingIt) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"Bearer tok-91", "the secret is not JSON"},
+      {R"(["Bearer tok-91"])", "the secret is not a JSON object"},
+      {R"("Bearer tok-91")", "the secret is not a JSON object"},
+      {R"({})", "the secret is an empty object"},
+      {R"({"Authorization":{"token":"tok-91"}})", "the secret's \"Authorization\" is not a string"},
+      {R"({"Authorization":91})", "the secret's \"Authorization\" is not a string"},
+      {R"({"Bearer tok-91":1})", "the secret's member is not a string"},
+      {R"({"X-Token":"tok-91\r\nHost: evil"})", "the secret's header 1 (X-Token) has a control"},
+      {R"({"Bad Name tok-91":"v"})", "the secret's header 1's name is not a header name"},
+      {R"({"Content-Length":"0"})", "is set by the extension itself"},
+      {R"({"x-a":"1","X-A":"2"})", "is given twice"},
+  };
+  for (const auto& [secret, expected] : cases) {
+    std::string why;
+    EXPECT_FALSE(ltf::aws::parse_header_secret(secret, &why)) << secret;
+    EXPECT_NE(why.find(expected), std::string::npos) << secret << " -> " << why;
+    EXPECT_EQ(why.find("tok-91"), std::string::npos) << why;
+  }
+}
+
+TEST(HeaderSecret, AHugeSecretIsRefusedBeforeItIsParsed) {
+  const std::string huge = R"({"X-Token":")" + std::string(64 * 1024, 'v') + R"("})";
+  std::string why;
+  EXPECT_FALSE(ltf::aws::parse_header_secret(huge, &why));
+  EXPECT_NE(why.find("too large for headers"), std::string::npos) << why;
+  const std::string deep = std::string(20000, '[') + std::string(20000, ']');
+  EXPECT_FALSE(ltf::aws::parse_header_secret(deep, &why));
+  const std::string big = R"({"X-Token":")" + std::string(9000, 'v') + R"("})";
+  EXPECT_FALSE(ltf::aws::parse_header_secret(big, &why));
+  EXPECT_NE(why.find("at most 8192"), std::string::npos) << why;
+}
+
 }  // namespace

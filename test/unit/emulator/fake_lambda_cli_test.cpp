@@ -75,6 +75,10 @@ TEST_F(FakeLambdaCli, BadSinkFaultsAndKillsAreUsageErrorsThatSayWhatIsWanted) {
       {"--sink-fault hang --sink-fault-during 3-2", "wants A-B with A <= B"},
       {"--sink-fault hang --sink-fail-rate 0.1", "give --sink-fault-during A-B"},
       {"--invocations 3 --kill-extension-at 4", "past the last invocation (3)"},
+      {"--sink-require-header NoValue", "--sink-require-header wants [N:]NAME=VALUE"},
+      {"--sink-require-header x:A=b", "--sink-require-header wants an integer"},
+      {"--rotate-secret a=b", "--rotate-secret wants N:ID=JSON"},
+      {"--rotate-secret 2:a={}", "--rotate-secret names 'a', which no --secret serves"},
   };
   for (const auto& [args, message] : cases) {
     EXPECT_EQ(run(args), 1) << args;

@@ -110,6 +110,29 @@ TEST_F(RecordingSinkTest, StatusFaultAnswersThatStatusAndRecordsNothing) {
   EXPECT_EQ(sink.received()[0].status, 413u);
 }
 
+TEST_F(RecordingSinkTest, ARequiredHeaderIsAnswered401WhenMissingOrWrongAndRecordsNothing) {
+  sink.require_header("authorization", "Bearer right");
+  run([&]() -> asio::awaitable<void> {
+    EXPECT_EQ((co_await post(two_lines)).response.result_int(), 401u);  // missing
+    net::HttpClient client(io.get_executor(), "127.0.0.1", std::to_string(sink.port()));
+    for (const char* value : {"Bearer wrong", "Bearer right"}) {
+      net::Request request{http::verb::post, "/bulk", 11};
+      request.set(http::field::authorization, value);
+      request.body() = two_lines;
+      const auto exchange = co_await client.send(std::move(request), 5s);
+      EXPECT_EQ(exchange.response.result_int(), std::string(value) == "Bearer right" ? 200u : 401u);
+    }
+  }());
+  EXPECT_EQ(sink.refused_headers(), 2u);
+  EXPECT_EQ(sink.requests(), 3u);
+  EXPECT_EQ(sink.events(), 3u) << "only the request with the right header is recorded";
+  EXPECT_EQ(sink.received()[2].authorization, "Bearer right");
+  sink.require_header("Authorization", "");  // lifted
+  run([&]() -> asio::awaitable<void> {
+    EXPECT_EQ((co_await post(two_lines)).response.result_int(), 200u);
+  }());
+}
+
 TEST_F(RecordingSinkTest, RefuseClosesThePortAndOkReopensTheSamePort) {
   const auto port = sink.port();
   sink.set_fault(SinkFault::refuse());

@@ -51,7 +51,9 @@ struct OtlpSinkTest : ::testing::Test {
     options.metrics = url("/v1/metrics");
     options.traces = url("/v1/traces");
     options.protocol = protocol;
-    options.http.fixed_headers = {{"x-honeycomb-team", "secret-key"}};
+    ltf::sinks::HeaderSourceOptions headers;
+    headers.fixed = {{"x-honeycomb-team", "secret-key"}};
+    options.http.headers = std::make_shared<ltf::sinks::HeaderSource>(io.get_executor(), std::move(headers));
     options.resource.function = {"eu-west-1", "orders", "7", "3f9a0c1d5e7b2468"};
     return std::make_unique<otlp::OtlpSink>(io.get_executor(), std::move(options));
   }
