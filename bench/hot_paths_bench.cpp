@@ -4,6 +4,7 @@
 #include "telemetry_batches.hpp"
 
 #include "ltf/net.hpp"
+#include "ltf/otlp.hpp"
 #include "ltf/sinks.hpp"
 #include "ltf/telemetry.hpp"
 
@@ -90,6 +91,24 @@ void http_sink_body(benchmark::State& state) {
   count(state, events.size(), bytes);
 }
 BENCHMARK(http_sink_body)->Name("http_sink_body")->Arg(100)->Arg(one_megabyte);
+
+// The OTLP destination's logs body for the same batch, beside http_sink_body: events to
+// LogRecords (each event's JSON parsed again), then encoded.
+void otlp_logs_body(benchmark::State& state, OtlpProtocol protocol) {
+  const auto events = events_of(batch_for(state.range(0)));
+  otlp::ResourceInfo info;
+  info.function = {"eu-west-1", "orders", "7", "3f9a0c1d5e7b2468"};
+  const auto resource = otlp::resource_attributes(info);
+  std::size_t bytes = 0;
+  for (auto _ : state) {
+    const std::string body = otlp::encode_logs(resource, otlp::log_records(events), protocol);
+    bytes = body.size();
+    benchmark::DoNotOptimize(body.data());
+  }
+  count(state, events.size(), bytes);
+}
+BENCHMARK_CAPTURE(otlp_logs_body, protobuf, OtlpProtocol::protobuf)->Name("otlp_logs_body/protobuf")->Arg(100)->Arg(one_megabyte);
+BENCHMARK_CAPTURE(otlp_logs_body, json, OtlpProtocol::json)->Name("otlp_logs_body/json")->Arg(100)->Arg(one_megabyte);
 
 void gzip(benchmark::State& state) {
   const auto events = events_of(batch_for(one_megabyte));

@@ -22,6 +22,9 @@ using Milliseconds = std::chrono::milliseconds;
 
 enum class Compression { none, gzip };  // request bodies to the destination
 
+// How OTLP requests are encoded (LTF_OTLP_PROTOCOL): OpenTelemetry's exporter names.
+enum class OtlpProtocol { protobuf, json };
+
 // When to send during invocations (pipeline::FlushPolicy): after each invocation's runtimeDone,
 // periodically while the function runs, or chosen by the invocation rate.
 enum class FlushStrategy { automatic, end_of_invocation, periodic };
@@ -84,14 +87,29 @@ struct Config {
                                       // failures in a row that open the circuit
   Milliseconds circuit_cooldown = defaults::circuit_cooldown.fallback;  // LTF_CIRCUIT_COOLDOWN_MS:
                                       // how long an open circuit waits
-  // SigV4 on every request to DISPATCH_POST_URI, for IAM-protected endpoints: the signing name
-  // ("osis" for OpenSearch Ingestion, "execute-api" for API Gateway, "lambda" for function URLs)
+  // SigV4 on every request to DISPATCH_POST_URI or the OTLP endpoints, for IAM-protected ones:
+  // the signing name ("logs" for CloudWatch Logs' OTLP endpoint, "osis" for OpenSearch
+  // Ingestion, "execute-api" for API Gateway, "lambda" for function URLs)
   std::optional<std::string> sigv4_service;  // LTF_SIGV4_SERVICE; unset: requests go unsigned
   // Headers on every request to DISPATCH_POST_URI: fixed ones, and ones from a Secrets Manager
   // secret (a JSON object of name -> value, fetched on the first delivery and again after a
   // 401/403). With AUTH_SECRET (opensearch_auth_secret) set, basic auth is added too.
   HttpHeaders http_headers;                   // LTF_HEADERS: "name=value,..." percent-decoded
   std::optional<std::string> headers_secret;  // LTF_HEADERS_SECRET: secret name or ARN
+
+  // --- OTLP destination (OpenTelemetry): chosen when any of the endpoints is set; a signal
+  // without an endpoint is not sent. Not together with DISPATCH_POST_URI or URL.
+  std::optional<std::string> otlp_logs_endpoint;     // LTF_OTLP_LOGS_ENDPOINT, else LTF_OTLP_ENDPOINT + /v1/logs
+  std::optional<std::string> otlp_metrics_endpoint;  // LTF_OTLP_METRICS_ENDPOINT, else ... + /v1/metrics
+  std::optional<std::string> otlp_traces_endpoint;   // LTF_OTLP_TRACES_ENDPOINT, else ... + /v1/traces
+  OtlpProtocol otlp_protocol = OtlpProtocol::protobuf;  // LTF_OTLP_PROTOCOL: http/protobuf|http/json
+  HttpHeaders otlp_headers;  // LTF_OTLP_HEADERS: on every OTLP request (parse_header_list)
+  // LTF_OTLP_RESOURCE_ATTRIBUTES: the same syntax (as OTEL_RESOURCE_ATTRIBUTES); added to the
+  // resource made from the function's identity, and winning over it.
+  HttpHeaders otlp_resource_attributes;
+  std::uint64_t function_memory_mb = 0;  // AWS_LAMBDA_FUNCTION_MEMORY_SIZE (0: unknown)
+
+  bool otlp() const { return otlp_logs_endpoint || otlp_metrics_endpoint || otlp_traces_endpoint; }
 
   // --- Secrets Manager (destinations with credentials in a secret)
   bool secrets_via_extension = false;  // LTF_SECRETS_VIA_EXTENSION: true|false, through the AWS

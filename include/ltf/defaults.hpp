@@ -106,6 +106,10 @@ inline constexpr std::size_t added_headers_max_bytes = 8 * KiB;
 // After a destination refused credentials from a secret (401/403), the secret is fetched again
 // at once; while refusals go on, again at most this often (someone may be fixing it).
 inline constexpr milliseconds secret_refetch_interval{60'000};
+// OTLP: event ids remembered per signal (as 8-byte hashes, about 40 bytes each) once that
+// signal delivered them, so that a batch sent again because another signal failed does not
+// repeat what already arrived. A batch's events fit many times over.
+inline constexpr std::size_t otlp_remembered_deliveries = 16384;
 // Spill segments are rotated at this size.
 inline constexpr std::uint64_t spill_segment_bytes = 1 * MiB;
 

@@ -306,6 +306,7 @@ struct SinkSummary {
   // Per function line: from the fake runtime writing it to the sink reading the request that
   // first carried it (lines never received are not counted; median_ms is the p50).
   Stats line_latency;
+  std::optional<OtlpTally> otlp;  // when OTLP requests arrived
 };
 SinkSummary summarize(const RecordingSink& sink, const Report& report);
 Stats line_delivery_latency(const RecordingSink& sink, const Report& report);

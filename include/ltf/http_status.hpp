@@ -14,6 +14,11 @@ enum class StatusMeaning {
   refused,         // any other 4xx: the request itself is wrong; sending it again won't help
 };
 
-StatusMeaning meaning_of_status(unsigned status);
+// Whose rules: ours for every destination, or OTLP's (its specification retries only 429, 502,
+// 503 and 504; any other 4xx or 5xx is refused). Under both, 401/403 re-authenticate and retry
+// with backoff (a rotated credential must not cost events) and 413 splits the batch.
+enum class StatusRules { general, otlp };
+
+StatusMeaning meaning_of_status(unsigned status, StatusRules rules = StatusRules::general);
 
 }  // namespace ltf::net

@@ -82,6 +82,21 @@ struct SinkFault {
   }
 };
 
+// What arrived over OTLP/HTTP (requests to .../v1/logs, /v1/metrics, /v1/traces, protobuf or
+// JSON): LogRecords also count as events (by their aws.lambda.event.type attribute) and function
+// lines, as the JSON array's events do.
+struct OtlpTally {
+  std::uint64_t requests = 0;     // accepted OTLP requests
+  std::uint64_t protobuf = 0;     // of which protobuf
+  std::uint64_t log_records = 0;
+  std::map<std::string, std::uint64_t> data_points;  // by metric name
+  std::map<std::string, std::uint64_t> spans;        // by span name
+  std::uint64_t server_spans = 0;                     // SPAN_KIND_SERVER: one per invocation
+  std::uint64_t orphan_spans = 0;  // children whose parent span never arrived (checked at the end)
+  std::map<std::string, std::string> resource;  // the last resource's attributes, as text
+  std::uint64_t resources_without_service_name = 0;
+};
+
 struct ReceivedRequest {
   std::string method;
   std::string target;
@@ -136,6 +151,7 @@ class RecordingSink {
   std::uint64_t events() const;
   std::uint64_t events_of_type(const std::string& type) const;
   const std::map<std::string, std::uint64_t>& events_by_type() const;
+  const OtlpTally& otlp() const;
   std::uint64_t lines() const;  // function lines received, duplicates included
   const std::map<std::string, std::uint64_t>& line_counts() const;
   const std::vector<ReceivedRequest>& received() const;  // every request, in arrival order

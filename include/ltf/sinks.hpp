@@ -6,6 +6,7 @@
 #include "ltf/aws.hpp"
 #include "ltf/config.hpp"
 #include "ltf/header_source.hpp"
+#include "ltf/http_status.hpp"
 #include "ltf/net.hpp"
 #include "ltf/sink.hpp"
 #include "ltf/telemetry.hpp"
@@ -70,6 +71,13 @@ struct HttpSinkOptions {
   std::string sandbox;  // pipeline::sandbox_id, added to every event (json_array_body)
   // LTF_SIGV4_SERVICE: each request SigV4-signed once final (body gzipped), for IAM endpoints.
   std::optional<aws::RequestSigner> sigv4;
+  // What a request carries: json_array_body unless another format (OTLP) gives its encoder. An
+  // empty body means this batch has nothing for this endpoint: delivered without a request.
+  std::function<std::string(std::span<const telemetry::Event>)> encode;
+  std::string content_type = "application/json";
+  net::StatusRules status_rules = net::StatusRules::general;
+  // Each 2xx answer's body, for formats whose success can be partial (OTLP's partial_success).
+  std::function<void(std::string_view body)> on_success;
   // LTF_HEADERS, LTF_HEADERS_SECRET, AUTH_SECRET: added to every request (before signing). A
   // 401/403 is retried with backoff, the secrets fetched again as the source's policy says.
   std::shared_ptr<HeaderSource> headers;

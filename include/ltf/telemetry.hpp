@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,6 +45,9 @@ struct Event {
 
 // Lambda's format for event times: RFC 3339, UTC, milliseconds ("2022-10-12T00:03:50.000Z").
 std::string format_event_time(std::chrono::system_clock::time_point when);
+// An RFC 3339 time ("2022-10-12T00:03:50.000Z", "2022-10-12T02:03:50.5+02:00") as UTC, to the
+// nanosecond (digits past the ninth are ignored); nullopt when it is not one.
+std::optional<std::chrono::sys_time<std::chrono::nanoseconds>> parse_event_time(std::string_view text);
 
 // The event's shedding priority; ranks it first (from `raw`) when it came from elsewhere than
 // parse_batch, e.g. back from the spill files.
@@ -73,6 +77,8 @@ struct FunctionIdentity {
   // After a SnapStart restore: every environment restored from one snapshot starts with the same
   // memory, so the sandbox id chosen afresh then joins the event id, and clones never share one.
   bool restored = false;
+  // The AWS account (from the registration answer, when Lambda gives it). Not part of event ids.
+  std::string account_id{};
 };
 
 // The deterministic event id: the first 32 hex digits of SHA-256 over region, function name and

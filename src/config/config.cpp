@@ -24,6 +24,7 @@ namespace ltf {
 using config_detail::quote_value;
 using config_detail::Reader;
 using config_detail::read_opensearch;
+using config_detail::read_otlp;
 
 namespace {
 
@@ -138,8 +139,9 @@ void read_aws(Reader& r, Config& c, const Environment& env) {
     if (!plausible)
       r.fail("LTF_SIGV4_SERVICE", "must be a signing name such as osis or execute-api, got " +
                                       quote_value(*service));
-    else if (!c.dispatch_post_uri)
-      r.fail("LTF_SIGV4_SERVICE", "signs the requests to DISPATCH_POST_URI, which is not set");
+    else if (!c.dispatch_post_uri && !c.otlp())
+      r.fail("LTF_SIGV4_SERVICE", "signs the requests to DISPATCH_POST_URI or the OTLP "
+                                  "endpoints, and neither is set");
     else c.sigv4_service = *service;
     const auto present = [&](std::string_view name) {
       auto it = env.find(name);
@@ -229,6 +231,7 @@ LoadedConfig read_config(const Environment& env) {
   read_subscription(reader, config);
   read_destination(reader, config);
   read_opensearch(reader, config);
+  read_otlp(reader, config);
   read_transport(reader, config);
   read_aws(reader, config, env);
   config_detail::read_headers(reader, config);

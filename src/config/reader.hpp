@@ -107,5 +107,7 @@ void read_opensearch(Reader& r, Config& c);
 // LTF_HEADERS and LTF_HEADERS_SECRET (headers.cpp), after the destination, AUTH_SECRET and
 // LTF_SIGV4_SERVICE: a header list that conflicts with them is refused.
 void read_headers(Reader& r, Config& c);
+// LTF_OTLP_* (otlp_config.cpp); after read_destination and read_opensearch.
+void read_otlp(Reader& r, Config& c);
 
 }  // namespace ltf::config_detail

@@ -39,6 +39,7 @@ struct CommandLine {
   bool verbose = false;
   bool sink = false;
   std::uint16_t sink_port = 0;  // 0: any free port
+  std::optional<std::string> otlp_protocol;  // --otlp: "protobuf" or "json"
   std::optional<std::pair<int, int>> sink_down;  // 1-based, inclusive
   double sink_fail_rate = 0;
   std::optional<SinkFault> sink_fault;

@@ -53,7 +53,12 @@ std::vector<std::string> child_environment(const CommandLine& o, const std::stri
     return std::any_of(env.begin(), env.end(), [&](const auto& e) { return e.rfind(key + "=", 0) == 0; }) ||
            std::any_of(o.env.begin(), o.env.end(), [&](const auto& e) { return e.rfind(key + "=", 0) == 0; });
   };
-  if (!sink_url.empty() && !user_set("DISPATCH_POST_URI")) set("DISPATCH_POST_URI=" + sink_url);
+  if (!sink_url.empty() && o.otlp_protocol) {
+    if (!user_set("LTF_OTLP_ENDPOINT")) set("LTF_OTLP_ENDPOINT=" + sink_url);
+    if (!user_set("LTF_OTLP_PROTOCOL")) set("LTF_OTLP_PROTOCOL=http/" + *o.otlp_protocol);
+  } else if (!sink_url.empty() && !user_set("DISPATCH_POST_URI")) {
+    set("DISPATCH_POST_URI=" + sink_url);
+  }
   if (secrets) {
     // The parent's own AWS credentials never reach the fake: it expects these (or --env's).
     const auto expected = fake_secrets_options(o);

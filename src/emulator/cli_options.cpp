@@ -83,6 +83,10 @@ Lambda Managed Instances
 
 Sink (a recording HTTP destination on 127.0.0.1)
   --sink                   run it; DISPATCH_POST_URI points at it unless already set
+  --otlp protobuf|json     the sink is an OTLP/HTTP receiver: LTF_OTLP_ENDPOINT (instead of
+                           DISPATCH_POST_URI) and LTF_OTLP_PROTOCOL point at it unless already
+                           set; it decodes /v1/logs, /v1/metrics, /v1/traces and the report
+                           counts LogRecords, data points, spans and the resource (implies --sink)
   --sink-port N            listen on this port (default: any free port), e.g. behind a proxy
   --sink-down A-B          it refuses connections during invocations A..B (1-based, inclusive)
   --sink-fail-rate P       it answers 503 to a fraction P of requests
@@ -303,6 +307,12 @@ CommandLine parse(const std::vector<std::string>& args) {
     else if (flag == "--port") o.port = static_cast<std::uint16_t>(number(flag, value(), 0, 65535));
     else if (flag == "--kill-extension-at") o.kill_extension_at = number(flag, value(), 1, 1000000);
     else if (flag == "--sink") o.sink = true;
+    else if (flag == "--otlp") {
+      const auto protocol = value();
+      if (protocol != "protobuf" && protocol != "json") bad("--otlp wants protobuf or json");
+      o.otlp_protocol = protocol;
+      o.sink = true;
+    }
     else if (flag == "--sink-port") {
       o.sink_port = static_cast<std::uint16_t>(number(flag, value(), 1, 65535));
       o.sink = true;

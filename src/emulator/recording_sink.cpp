@@ -3,6 +3,8 @@
 #include "recording_sink_recorder.hpp"
 #include "util.hpp"
 
+#include "ltf/fake_otlp.hpp"
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -65,8 +67,10 @@ unsigned RecordingSink::Recorder::accept_body(const ReceivedRequest& request,
       return 400;
     }
   }
+  const std::string_view text = inflated ? std::string_view(inflated->data) : request.body;
+  if (otlp::signal_of_target(request.target)) return accept_otlp(request, text, events_recorded);
   boost::system::error_code ec;
-  auto body = json::parse(inflated ? inflated->data : request.body, ec);
+  auto body = json::parse(text, ec);
   bool valid = !ec && body.is_array();
   if (valid)
     for (const auto& event : body.get_array())
@@ -86,10 +90,7 @@ unsigned RecordingSink::Recorder::accept_body(const ReceivedRequest& request,
       if (auto line = line_of(event)) {
         // A resent event is the same JSON; a re-made one (new time, new text) is not, and its
         // event id would differ too.
-        const auto hash = std::hash<std::string>{}(json::serialize(event));
-        if (++line_counts[*line] == 1) first_event_of_line[*line] = {hash, request.at};
-        else if (first_event_of_line[*line].event_hash != hash) ++altered_duplicates;
-        ++lines;
+        count_line(*line, std::hash<std::string>{}(json::serialize(event)), request.at);
       }
     }
   }
@@ -97,6 +98,15 @@ unsigned RecordingSink::Recorder::accept_body(const ReceivedRequest& request,
   ++accepted;
   bytes += request.body.size();
   return 200;
+}
+
+void RecordingSink::Recorder::count_line(const std::string& line, std::size_t event_hash,
+                                         Clock::time_point at) {
+  // A resent event is the same JSON; a re-made one (new time, new text) is not, and its
+  // event id would differ too.
+  if (++line_counts[line] == 1) first_event_of_line[line] = {event_hash, at};
+  else if (first_event_of_line[line].event_hash != event_hash) ++altered_duplicates;
+  ++lines;
 }
 
 std::size_t RecordingSink::Recorder::record(net::Request& request) {
@@ -170,6 +180,12 @@ asio::awaitable<net::Response> RecordingSink::Recorder::handle(net::Request& req
   changed->notify();
   auto response = answer(status, status / 100 == 2 ? R"({"errors":false})"
                                                    : R"({"error":"rejected by RecordingSink"})");
+  // OTLP answers a full success with an empty Export*ServiceResponse, in the request's encoding.
+  if (status / 100 == 2 && otlp::signal_of_target(received[index].target)) {
+    const bool protobuf = received[index].content_type.find("protobuf") != std::string::npos;
+    response.set(net::http::field::content_type, protobuf ? "application/x-protobuf" : "application/json");
+    response.body() = protobuf ? "" : "{}";
+  }
   if (fault.kind == SinkFault::Kind::status && fault.retry_after)
     response.set(net::http::field::retry_after, std::to_string(fault.retry_after->count()));
   co_return response;
@@ -232,6 +248,7 @@ const std::map<std::string, std::uint64_t>& RecordingSink::events_by_type() cons
   return recorder_->by_type;
 }
 std::uint64_t RecordingSink::lines() const { return recorder_->lines; }
+const OtlpTally& RecordingSink::otlp() const { return recorder_->otlp; }
 const std::map<std::string, std::uint64_t>& RecordingSink::line_counts() const {
   return recorder_->line_counts;
 }

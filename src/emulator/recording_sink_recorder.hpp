@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,8 @@ struct RecordingSink::Recorder : std::enable_shared_from_this<RecordingSink::Rec
   std::map<std::string, FirstArrival> first_event_of_line;
   std::uint64_t altered_duplicates = 0;
   std::vector<ReceivedRequest> received;
+  OtlpTally otlp;
+  std::set<std::string> otlp_span_ids, otlp_parent_ids;  // for OtlpTally::orphan_spans
 
   boost::system::error_code open(Listener wanted);
   void close();
@@ -66,6 +69,9 @@ struct RecordingSink::Recorder : std::enable_shared_from_this<RecordingSink::Rec
   std::size_t record(net::Request& request);  // returns its index in `received`
   asio::awaitable<net::Response> handle(net::Request& request);
   unsigned accept_body(const ReceivedRequest& request, std::size_t& events_recorded);
+  // An OTLP request's body (recording_sink_otlp.cpp): decoded, counted; 400 when invalid.
+  unsigned accept_otlp(const ReceivedRequest& request, std::string_view body, std::size_t& events_recorded);
+  void count_line(const std::string& line, std::size_t event_hash, Clock::time_point at);
 };
 
 }  // namespace ltf::emulator

@@ -164,6 +164,7 @@ SinkSummary summarize(const RecordingSink& sink, const Report& report) {
   out.events_by_type = sink.events_by_type();
   out.lines = sink.account(report.function_lines);
   out.line_latency = line_delivery_latency(sink, report);
+  if (sink.otlp().requests) out.otlp = sink.otlp();
   return out;
 }
 
@@ -249,6 +250,15 @@ std::string format_summary(const Summary& summary) {
         << s.lines.unexpected << "\n";
     out << "line delivery latency (written -> at sink): " << describe(s.line_latency, "p50")
         << "\n";
+    if (s.otlp) {
+      const auto& o = *s.otlp;
+      out << "otlp: " << o.requests << " requests (" << o.protobuf << " protobuf), " << o.log_records
+          << " log records, " << o.server_spans << " invocation spans, " << o.orphan_spans
+          << " orphan spans\n";
+      for (const auto& [name, n] : o.data_points) out << "  metric " << name << ": " << n << " points\n";
+      for (const auto& [name, n] : o.spans) out << "  span " << name << ": " << n << "\n";
+      for (const auto& [key, value] : o.resource) out << "  resource " << key << " = " << value << "\n";
+    }
   } else {
     out << "function lines: produced " << r.function_lines.size() << " (no sink)\n";
   }
@@ -350,6 +360,21 @@ json::value report_json(const Summary& summary) {
                                {"events_by_type", counts_json(s.events_by_type)},
                                {"lines", lines_json(s.lines)},
                                {"line_latency", latency_json(s.line_latency)}};
+    if (s.otlp) {
+      const auto& o = *s.otlp;
+      json::object resource;
+      for (const auto& [key, value] : o.resource) resource[key] = value;
+      out["sink"].as_object()["otlp"] =
+          json::object{{"requests", o.requests},
+                       {"protobuf_requests", o.protobuf},
+                       {"log_records", o.log_records},
+                       {"data_points", counts_json(o.data_points)},
+                       {"spans", counts_json(o.spans)},
+                       {"invocation_spans", o.server_spans},
+                       {"orphan_spans", o.orphan_spans},
+                       {"resources_without_service_name", o.resources_without_service_name},
+                       {"resource", std::move(resource)}};
+    }
   }
   return out;
 }

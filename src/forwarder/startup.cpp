@@ -113,6 +113,7 @@ asio::awaitable<std::variant<std::shared_ptr<Stages>, ExitCode>> prepare(
   if (!problem.empty()) LTF_LOG(warning) << "this sandbox's id is not kept across restarts: " << problem;
   telemetry::FunctionIdentity function{config.region, who.function_name, who.function_version,
                                        std::move(sandbox)};
+  function.account_id = who.account_id;
   auto spill = open_spill(config);
   auto sink = sinks::make_sink(executor, config, function);
   auto stages = std::make_shared<Stages>(executor, std::move(config), std::move(client),

@@ -14,8 +14,8 @@ namespace http = boost::beast::http;
 
 namespace {
 
-Outcome classify(unsigned status) {
-  switch (net::meaning_of_status(status)) {
+Outcome classify(unsigned status, net::StatusRules rules) {
+  switch (net::meaning_of_status(status, rules)) {
     case net::StatusMeaning::success: return Outcome::delivered;
     // Refused credentials are kept and retried with backoff: a rotated token or a policy being
     // fixed must not cost the events sent meanwhile.
@@ -88,15 +88,18 @@ asio::awaitable<Delivery> HttpSink::post(std::span<const telemetry::Event> batch
     // Nothing is sent without them: the events wait, as for any destination that fails.
     if (!added.ok()) co_return Delivery{Outcome::retry_later, 0, "no headers: " + added.problem, {}};
   }
+  std::string body =
+      options_.encode ? options_.encode(batch) : json_array_body(batch, options_.sandbox);
+  if (body.empty()) co_return Delivery{Outcome::delivered, 0, {}, {}};
   net::Request request{http::verb::post, url_.target, 11};
-  request.set(http::field::content_type, "application/json");
+  request.set(http::field::content_type, options_.content_type);
   request.set(http::field::user_agent, ltf::user_agent());
   HeaderSource::apply(request, added.headers);  // may replace User-Agent, never the framing
   if (options_.compression == Compression::gzip) {
     request.set(http::field::content_encoding, "gzip");
-    request.body() = net::gzip(json_array_body(batch, options_.sandbox));
+    request.body() = net::gzip(body);
   } else {
-    request.body() = json_array_body(batch, options_.sandbox);
+    request.body() = std::move(body);
   }
 
   // Signed last, so the signature covers the exact bytes sent (after gzip) and every header.
@@ -106,14 +109,17 @@ asio::awaitable<Delivery> HttpSink::post(std::span<const telemetry::Event> batch
   const net::Exchange exchange = co_await client().send(std::move(request), options_.timeout);
   if (!exchange.ok()) co_return Delivery{Outcome::retry_later, 0, exchange.error.message(), {}};
   const unsigned status = exchange.response.result_int();
-  const Outcome outcome = classify(status);
+  const Outcome outcome = classify(status, options_.status_rules);
   if (options_.headers) {
-    if (net::meaning_of_status(status) == net::StatusMeaning::reauthenticate)
+    if (net::meaning_of_status(status, options_.status_rules) == net::StatusMeaning::reauthenticate)
       options_.headers->refused();
     else if (outcome == Outcome::delivered)
       options_.headers->accepted();
   }
-  if (outcome == Outcome::delivered) co_return Delivery{outcome, status, {}, {}};
+  if (outcome == Outcome::delivered) {
+    if (options_.on_success) options_.on_success(exchange.response.body());
+    co_return Delivery{outcome, status, {}, {}};
+  }
   std::string excerpt = log_excerpt(exchange.response.body());
   // A destination may echo a token it refuses: the excerpt is logged.
   if (options_.headers) excerpt = options_.headers->redact(std::move(excerpt));

@@ -17,55 +17,11 @@ namespace json = boost::json;
 
 namespace {
 
-// Reads `count` decimal digits at `at`; nullopt when any is not a digit.
-std::optional<int> digits(std::string_view text, std::size_t at, std::size_t count) {
-  if (at + count > text.size()) return std::nullopt;
-  int value = 0;
-  for (std::size_t i = at; i < at + count; ++i) {
-    if (text[i] < '0' || text[i] > '9') return std::nullopt;
-    value = value * 10 + (text[i] - '0');
-  }
-  return value;
-}
-
-// An RFC 3339 timestamp ("2022-10-12T00:03:50.000Z", "2022-10-12T02:03:50+02:00") as UTC, to the
-// second. The Telemetry API sends UTC with 'Z'; offsets are converted all the same.
+// An event time as UTC, to the second (telemetry::parse_event_time, floored).
 std::optional<std::chrono::sys_seconds> parse_rfc3339(std::string_view text) {
-  using namespace std::chrono;
-  const auto y = digits(text, 0, 4), mo = digits(text, 5, 2), d = digits(text, 8, 2);
-  const auto h = digits(text, 11, 2), mi = digits(text, 14, 2), s = digits(text, 17, 2);
-  if (!y || !mo || !d || !h || !mi || !s) return std::nullopt;
-  if (text[4] != '-' || text[7] != '-' || (text[10] != 'T' && text[10] != 't' && text[10] != ' ') ||
-      text[13] != ':' || text[16] != ':')
-    return std::nullopt;
-  const year_month_day date{year(*y), month(static_cast<unsigned>(*mo)),
-                            day(static_cast<unsigned>(*d))};
-  if (!date.ok() || *h > 23 || *mi > 59 || *s > 60) return std::nullopt;
-
-  std::size_t at = 19;
-  if (at < text.size() && text[at] == '.') {
-    ++at;
-    const std::size_t first = at;
-    while (at < text.size() && text[at] >= '0' && text[at] <= '9') ++at;
-    if (at == first) return std::nullopt;
-  }
-  if (at >= text.size()) return std::nullopt;  // RFC 3339 requires the offset
-  seconds offset{0};
-  if (text[at] == 'Z' || text[at] == 'z') {
-    ++at;
-  } else if (text[at] == '+' || text[at] == '-') {
-    const auto oh = digits(text, at + 1, 2), om = digits(text, at + 4, 2);
-    if (!oh || !om || at + 3 >= text.size() || text[at + 3] != ':' || *oh > 23 || *om > 59)
-      return std::nullopt;
-    offset = hours(*oh) + minutes(*om);
-    if (text[at] == '-') offset = -offset;
-    at += 6;
-  } else {
-    return std::nullopt;
-  }
-  if (at != text.size()) return std::nullopt;
-  // A leap second (:60) lands on the next second: deterministic all the same.
-  return sys_days(date) + hours(*h) + minutes(*mi) + seconds(*s) - offset;
+  const auto when = telemetry::parse_event_time(text);
+  if (!when) return std::nullopt;
+  return std::chrono::floor<std::chrono::seconds>(*when);
 }
 
 std::string two_digits(unsigned value) {

@@ -55,7 +55,7 @@ TEST(AwsConfig, SigV4ServiceMustBeASigningNameForAnHttpDestinationWithCredential
 
   auto no_destination = lambda_env();
   no_destination["LTF_SIGV4_SERVICE"] = "osis";
-  EXPECT_NE(errors_of(no_destination).find("DISPATCH_POST_URI, which is not set"),
+  EXPECT_NE(errors_of(no_destination).find("DISPATCH_POST_URI or the OTLP endpoints, and neither is set"),
             std::string::npos);
 
   auto no_credentials = lambda_env();

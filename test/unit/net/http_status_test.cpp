@@ -22,5 +22,17 @@ TEST(HttpStatus, InterimAndRedirectAnswersAreRetriedNotDropped) {
     EXPECT_EQ(meaning_of_status(s), StatusMeaning::retry) << s;
 }
 
+TEST(HttpStatus, OtlpRetriesOnlyWhatItsSpecificationCallsRetryable) {
+  const auto otlp = StatusRules::otlp;
+  for (unsigned s : {429u, 502u, 503u, 504u})
+    EXPECT_EQ(meaning_of_status(s, otlp), StatusMeaning::retry) << s;
+  for (unsigned s : {400u, 404u, 408u, 415u, 500u, 501u, 505u, 599u})
+    EXPECT_EQ(meaning_of_status(s, otlp), StatusMeaning::refused) << s;
+  for (unsigned s : {401u, 403u}) EXPECT_EQ(meaning_of_status(s, otlp), StatusMeaning::reauthenticate);
+  EXPECT_EQ(meaning_of_status(413, otlp), StatusMeaning::too_large);
+  EXPECT_EQ(meaning_of_status(200, otlp), StatusMeaning::success);
+  EXPECT_EQ(meaning_of_status(302, otlp), StatusMeaning::retry);
+}
+
 }  // namespace
 }  // namespace ltf::net
