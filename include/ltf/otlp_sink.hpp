@@ -35,7 +35,7 @@ class OtlpSink final : public sinks::Sink {
   std::string describe() const override;
   void restored(const telemetry::FunctionIdentity& function) override;
 
-  enum Signal { logs = 0, metrics = 1, traces = 2 };
+  enum Signal { logs_signal = 0, metrics_signal = 1, traces_signal = 2 };
   // Items the backend refused: partial_success rejections plus whole requests refused.
   std::uint64_t rejected(Signal signal) const;
 

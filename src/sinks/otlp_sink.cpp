@@ -67,19 +67,19 @@ OtlpSink::OtlpSink(asio::any_io_executor executor, OtlpSinkOptions options)
     http.status_rules = net::StatusRules::otlp;
     const auto protocol = options_.protocol;
     switch (static_cast<Signal>(s)) {
-      case logs:
+      case logs_signal:
         http.encode = [this, protocol](std::span<const telemetry::Event> batch) {
           const auto records = log_records(batch);
           return records.empty() ? std::string{} : encode_logs(resource_, records, protocol);
         };
         break;
-      case metrics:
+      case metrics_signal:
         http.encode = [this, protocol](std::span<const telemetry::Event> batch) {
           const auto found = otlp::metrics(batch);
           return found.empty() ? std::string{} : encode_metrics(resource_, found, protocol);
         };
         break;
-      case traces:
+      case traces_signal:
         http.encode = [this, protocol](std::span<const telemetry::Event> batch) {
           const auto found = spans(batch, options_.resource.function.function_name);
           return found.empty() ? std::string{} : encode_spans(resource_, found, protocol);
@@ -96,9 +96,9 @@ OtlpSink::OtlpSink(asio::any_io_executor executor, OtlpSinkOptions options)
 
 bool OtlpSink::wanted(Signal signal, const telemetry::Event& event) const {
   switch (signal) {
-    case logs: return true;
-    case metrics: return feeds_metrics(event);
-    case traces: return feeds_spans(event);
+    case logs_signal: return true;
+    case metrics_signal: return feeds_metrics(event);
+    case traces_signal: return feeds_spans(event);
   }
   return false;
 }
@@ -143,7 +143,7 @@ asio::awaitable<Delivery> OtlpSink::deliver(std::span<const telemetry::Event> ba
                       "HTTP " + std::to_string(answer.status) + ": " + answer.detail);
     for (std::size_t i = 0; i < origin.size(); ++i) {
       if (retry.contains(i)) owed.insert(origin[i]);
-      else if (gone.contains(i) && s == logs) refused.insert(origin[i]);
+      else if (gone.contains(i) && s == logs_signal) refused.insert(origin[i]);
       else if (!gone.contains(i)) channel.remember(part[i]);
     }
     if (!retry.empty()) {

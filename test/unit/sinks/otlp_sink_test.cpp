@@ -144,7 +144,7 @@ TEST_F(OtlpSinkTest, WhatOtlpCallsNotRetryableIsRefusedForGoodAndCounted) {
   EXPECT_EQ(d.outcome, Outcome::rejected);
   EXPECT_EQ(d.refused.size(), events.size());
   EXPECT_TRUE(d.retry.empty());
-  EXPECT_EQ(s->rejected(otlp::OtlpSink::logs), events.size());
+  EXPECT_EQ(s->rejected(otlp::OtlpSink::logs_signal), events.size());
   EXPECT_EQ(requests["/v1/metrics"], 0);  // refused events are not derived from either
 }
 
@@ -154,7 +154,7 @@ TEST_F(OtlpSinkTest, RefusedMetricsDoNotRefuseTheEventsThatArrivedAsLogs) {
   const Delivery d = deliver(*s, invocation());
   EXPECT_EQ(d.outcome, Outcome::delivered);
   EXPECT_TRUE(d.refused.empty());
-  EXPECT_EQ(s->rejected(otlp::OtlpSink::metrics), 2u);
+  EXPECT_EQ(s->rejected(otlp::OtlpSink::metrics_signal), 2u);
   EXPECT_EQ(requests["/v1/traces"], 1);
 }
 
@@ -164,7 +164,7 @@ TEST_F(OtlpSinkTest, PartialSuccessIsCountedAndNotRetried) {
   const Delivery d = deliver(*s, invocation());
   EXPECT_EQ(d.outcome, Outcome::delivered);
   EXPECT_TRUE(d.retry.empty());
-  EXPECT_EQ(s->rejected(otlp::OtlpSink::logs), 2u);
+  EXPECT_EQ(s->rejected(otlp::OtlpSink::logs_signal), 2u);
   EXPECT_EQ(requests["/v1/logs"], 1);
 }
 
