@@ -76,6 +76,14 @@ inline constexpr std::size_t remembered_invocations = 64;
 // this many invocations behind the INVOKEs: one invocation late is normal (Lambda buffers for
 // timeoutMs, and the freeze comes first), more means Lambda's backlog for us is growing.
 inline constexpr std::size_t catch_up_lag = 3;
+// ... and once the events it is estimated to hold for us (invocations behind times the recent
+// events per invocation) fill this many Telemetry API batches of the subscription's maxItems.
+// Lambda does not document how much it holds; it holds at least a batch in the making. A busy
+// function with few lines per invocation lags as many invocations but never this many events,
+// and must not pay for a wait it does not need (a freeze's worth of its billed duration).
+inline constexpr std::size_t catch_up_batches = 2;
+// The events-per-invocation estimate counts the last this many to twice this many invocations.
+inline constexpr std::uint64_t lag_estimate_invocations = 64;
 // At SHUTDOWN, the share of the time left given to the last platform.report to arrive (it is
 // produced only after our /next) before the drain starts.
 inline constexpr int shutdown_report_wait_divisor = 4;
@@ -91,6 +99,8 @@ inline constexpr std::uint64_t response_body_limit = 1 * MiB;
 // Answers are read as they arrive (_bulk items streamed), so this bounds the time a hostile
 // answer may take to read, not memory.
 inline constexpr std::uint64_t opensearch_response_body_limit = 32 * MiB;
+// The most a socket read takes at once (Beast's own cap): see net::make_room_for_body.
+inline constexpr std::size_t socket_read_bytes = 64 * KiB;
 // A body read piece by piece (net::BodyReader) is held one piece of this size at a time.
 inline constexpr std::size_t response_body_piece = 16 * KiB;
 // The wall clock moving against the monotonic one by more than this means a SnapStart restore

@@ -41,7 +41,8 @@ using ltf::parse_http_url;
 
 // The server's defences against a peer that is slow, greedy or broken. Every wait below is counted
 // in time the process was running (see freeze_gap): a connection that sat still because Lambda
-// froze the sandbox is not the peer's fault.
+// froze the sandbox is not the peer's fault. Each connection's waits are counted on a tick of a
+// quarter of the shortest of the three timeouts, so a timeout takes effect up to one tick late.
 struct ServerLimits {
   std::uint64_t body_limit = 1024 * 1024;  // larger bodies are answered 413 by Beast's parser
   std::uint32_t header_limit = 16 * 1024;

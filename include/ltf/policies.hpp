@@ -41,10 +41,11 @@ enum class InvokeAction {
   wait_for_runtime_done,  // wait (bounded by the invocation's deadline) for this request's
                           // runtimeDone, then ask after_runtime_done()
   flush_then_next,        // flush, waiting at most the flush budget, then ask for the next event
-  catch_up,               // periodic, but the telemetry lags invocations behind (`behind`):
-                          // Lambda still holds their logs, and freezes at this pace would let
-                          // its backlog grow until it drops lines. Wait (bounded by the flush
-                          // budget) for the lagging runtimeDone, then ask after_catching_up()
+  catch_up,               // periodic, but the telemetry lags invocations behind, and Lambda
+                          // holds many of their events (`lagging_events`): freezes at this pace
+                          // would let its backlog grow until it drops lines. Wait (bounded by
+                          // the flush budget) for the lagging runtimeDone, then ask
+                          // after_catching_up()
 };
 
 class FlushPolicy {
@@ -58,14 +59,18 @@ class FlushPolicy {
     // Whether this invocation's runtimeDone will come (subscribed to platform events, and Lambda
     // delivers telemetry): without it there is nothing to wait for.
     bool runtime_done_expected = true;
+    // Periodic: catch up once Lambda is estimated to hold this many events for us.
+    std::uint64_t catch_up_events =
+        defaults::catch_up_batches * std::uint64_t{defaults::telemetry_max_items.fallback};
   };
 
   explicit FlushPolicy(Options options) : options_(options) {}
 
   // An INVOKE arrived at `now` with `buffered` events waiting: what to do before the next /next.
-  // `behind`: the runtimeDone of the invocation defaults::catch_up_lag INVOKEs back has not
-  // reached the extension yet.
-  InvokeAction on_invoke(Clock::time_point now, std::size_t buffered, bool behind = false);
+  // `lagging_events`: how many events Lambda is estimated to still hold for us, once the
+  // runtimeDone of the invocation defaults::catch_up_lag INVOKEs back is late (0: it is not).
+  InvokeAction on_invoke(Clock::time_point now, std::size_t buffered,
+                         std::uint64_t lagging_events = 0);
   // The wait of catch_up ended: flush_in_background or next_at_once.
   InvokeAction after_catching_up(Clock::time_point now, std::size_t buffered);
   // The invocation's runtimeDone arrived (or its wait ended): flush_then_next or next_at_once.

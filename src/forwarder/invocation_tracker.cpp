@@ -14,6 +14,7 @@ void InvocationTracker::remember(std::deque<std::string>& ids, const std::string
 
 void InvocationTracker::invoked(const std::string& request_id) {
   remember(pending_reports_, request_id);
+  ++invokes_;
   recent_invokes_.push_back(request_id);
   if (recent_invokes_.size() > defaults::catch_up_lag + 1) recent_invokes_.pop_front();
 }
@@ -26,12 +27,24 @@ std::optional<std::string> InvocationTracker::behind() const {
   return lagging;
 }
 
+std::uint64_t InvocationTracker::lagging_events() const {
+  const std::uint64_t behind = invokes_ > runtime_dones_ ? invokes_ - runtime_dones_ : 0;
+  if (recent_runtime_dones_ == 0) return 0;
+  return behind * recent_events_ / recent_runtime_dones_;
+}
+
 void InvocationTracker::observe(const std::vector<telemetry::Event>& events) {
   bool changed = false;
+  recent_events_ += events.size();
   for (const auto& event : events) {
     if (event.request_id.empty()) continue;
     if (event.type == "platform.runtimeDone") {
       remember(runtime_done_, event.request_id);
+      ++runtime_dones_;
+      if (++recent_runtime_dones_ >= 2 * defaults::lag_estimate_invocations) {
+        recent_runtime_dones_ /= 2;
+        recent_events_ /= 2;
+      }
       changed = true;
     } else if (event.type == "platform.report") {
       auto it = std::find(pending_reports_.begin(), pending_reports_.end(), event.request_id);

@@ -10,6 +10,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <deque>
 #include <memory>
 #include <optional>
@@ -32,6 +33,9 @@ class InvocationTracker {
 
   // The invocation `defaults::catch_up_lag` INVOKEs back, when its runtimeDone has not arrived.
   std::optional<std::string> behind() const;
+  // How many events Lambda still holds for us, estimated: the INVOKEs whose runtimeDone has not
+  // arrived, times the events of a recent invocation (those accepted per runtimeDone).
+  std::uint64_t lagging_events() const;
   // True once `request_id`'s runtimeDone has arrived; false if `deadline` came first.
   boost::asio::awaitable<bool> wait_runtime_done(const std::string& request_id,
                                                  Clock::time_point deadline);
@@ -45,6 +49,11 @@ class InvocationTracker {
   std::deque<std::string> runtime_done_;
   std::deque<std::string> pending_reports_;
   std::deque<std::string> recent_invokes_;  // the last catch_up_lag + 1 INVOKEs' request ids
+  std::uint64_t invokes_ = 0;               // INVOKEs so far
+  std::uint64_t runtime_dones_ = 0;         // runtimeDones accepted so far
+  // For the events-per-invocation estimate; both halve every lag_estimate_invocations.
+  std::uint64_t recent_events_ = 0;
+  std::uint64_t recent_runtime_dones_ = 0;
   std::shared_ptr<async::Notifier> changed_;
 };
 

@@ -56,7 +56,8 @@ asio::awaitable<void> on_invoke(Stages& stages, pipeline::FlushPolicy& policy,
   if (counters.due(now)) add_counters(stages, "periodic");
   const auto limit = monotonic_deadline(invoke.deadline_ms, stages.config.deadline_margin);
   const auto behind = stages.tracker.behind();
-  auto action = policy.on_invoke(now, stages.buffer.size(), behind.has_value());
+  auto action =
+      policy.on_invoke(now, stages.buffer.size(), behind ? stages.tracker.lagging_events() : 0);
   if (action == pipeline::InvokeAction::catch_up) {
     // Bounded by the flush budget: a runtimeDone Lambda dropped must not cost every invocation.
     co_await stages.tracker.wait_runtime_done(*behind,
@@ -87,6 +88,7 @@ pipeline::FlushPolicy::Options flush_options(const Stages& stages) {
   options.interval = stages.config.flush_interval;
   options.busy_below = stages.config.busy_below;
   options.runtime_done_expected = stages.runtime_done_expected;
+  options.catch_up_events = defaults::catch_up_batches * std::uint64_t{stages.config.telemetry_max_items};
   return options;
 }
 

@@ -1,6 +1,7 @@
 // HttpClient: one kept-alive http(s) connection to a host, names looked up through the Resolver,
 // answers framed strictly (nothing beyond an answer is ever read as the next one).
 #include "ltf/net.hpp"
+#include "read_buffer.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -235,6 +236,7 @@ asio::awaitable<Trip> round_trip(Stream& stream, HttpClient::State& s, const Req
     if (status < 200) continue;  // a 1xx has no body: the next answer follows it
 
     reader.start(parser.get().base());
+    make_room_for_body(s.buffer, parser.content_length());
     std::array<char, body_piece_bytes> piece;
     while (!parser.is_done()) {
       parser.get().body().data = piece.data();

@@ -1,5 +1,6 @@
 // The Beast HTTP server: an accept loop and one coroutine per connection, within ServerLimits.
 #include "ltf/net.hpp"
+#include "read_buffer.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -45,64 +46,62 @@ struct HttpServer::State {
 namespace {
 
 // One connection's socket and its watchdog. The session says which wait it is in (arm()); the
-// watchdog closes the socket when the peer used up that wait's limit. Time is counted in slices,
-// and a slice whose timer fired more than freeze_gap late is not counted at all: the steady clock
-// runs on while Lambda freezes the sandbox, so a timer due during a freeze fires at thaw, and
-// without this every kept-alive connection (Lambda's own) would be closed the moment the sandbox
-// thaws, just as Lambda sends on it. Judging by slices rather than by one deadline also catches
-// a freeze that ended before the deadline: at most one slice of the limit is lost to it.
+// watchdog closes the socket when the peer used up that wait's limit. The watchdog wakes on a
+// steady tick (a quarter of the shortest limit) and counts the time since its last turn, unless
+// that turn came more than freeze_gap late: the steady clock runs on while Lambda freezes the
+// sandbox, so a timer due during a freeze fires at thaw, and without this every kept-alive
+// connection (Lambda's own) would be closed the moment the sandbox thaws, just as Lambda sends on
+// it. At most one tick of a limit is lost to a freeze, and a limit is enforced at most one tick
+// late. arm() touches no timer: a request moves through four waits, and rescheduling the timer
+// for each (waking the watchdog to wait again) cost more than the request's own work.
 struct Connection {
-  static constexpr int slices = 4;
-  Connection(tcp::socket s, Clock::duration gap)
-      : socket(std::move(s)), timer(socket.get_executor()), freeze_gap(gap) {}
+  static constexpr int ticks_per_limit = 4;
+  Connection(tcp::socket s, const ServerLimits& limits)
+      : socket(std::move(s)),
+        timer(socket.get_executor()),
+        freeze_gap(limits.freeze_gap),
+        tick(std::max<Clock::duration>(
+            std::min({limits.header_timeout, limits.body_timeout, limits.idle_timeout}) /
+                ticks_per_limit,
+            std::chrono::milliseconds(1))) {}
   tcp::socket socket;
   asio::steady_timer timer;
   Clock::duration freeze_gap;
+  Clock::duration tick;
   Clock::duration limit = Clock::duration::max();  // max: no limit (the handler is running)
   Clock::duration awake{};                         // of `limit`, counted so far
-  Clock::time_point armed_at;                      // when the current slice began
-  Clock::duration slice{};
+  Clock::time_point armed_at;                      // when the current wait began
   bool done = false;
 
-  // Starts a new wait. The timer is set here, not by the watchdog, so that a slice is running
-  // from this moment even before the watchdog gets its turn (a freeze may come first).
+  // Starts a new wait, counted from now.
   void arm(Clock::duration new_limit) {
     limit = new_limit;
     awake = {};
-    next_slice(Clock::now());
+    armed_at = Clock::now();
   }
-  void next_slice(Clock::time_point now) {
-    armed_at = now;
-    if (limit == Clock::duration::max()) {
-      timer.expires_at(Clock::time_point::max());
-      return;
-    }
-    slice = std::min(std::max(limit / slices, Clock::duration(1)), limit - awake);
-    timer.expires_at(now + slice);
-  }
-  // The slice ended: false when the peer has now used up the limit.
-  bool count_slice(Clock::time_point now) {
-    const Clock::duration slept = now - armed_at;
-    if (slept <= slice + freeze_gap) awake += slept;
+  // A tick ended at `now`, the one before at `last`: false when the peer has now used up the
+  // limit.
+  bool count_tick(Clock::time_point last, Clock::time_point now) {
+    if (limit == Clock::duration::max()) return true;
+    if (now - last <= tick + freeze_gap) awake += now - std::max(last, armed_at);
     return awake < limit;
   }
 };
 
 asio::awaitable<void> watchdog(std::shared_ptr<HttpServer::State> state,
                                std::shared_ptr<Connection> c) {
-  for (;;) {
-    auto [ec] = co_await c->timer.async_wait(use_tuple);
+  for (Clock::time_point last = Clock::now();;) {
+    c->timer.expires_after(c->tick);
+    co_await c->timer.async_wait(use_tuple);  // cancelled only when the session ends (done)
     if (c->done) co_return;
-    if (ec == asio::error::operation_aborted) continue;  // re-armed: the new slice is set
     const Clock::time_point now = Clock::now();
-    if (c->limit == Clock::duration::max() || now < c->armed_at + c->slice) continue;
-    if (!c->count_slice(now)) {
+    if (!c->count_tick(last, now)) {
       ++state->stats.timed_out;
       boost::system::error_code ignored;
       c->socket.close(ignored);  // the session's pending read or write ends with an error
       co_return;
     }
-    c->next_slice(now);
+    last = now;
   }
 }
 
@@ -163,7 +162,7 @@ bool peer_gone(const boost::system::error_code& ec) {
 
 asio::awaitable<void> session(std::shared_ptr<HttpServer::State> state, tcp::socket socket) {
   const ServerLimits& limits = state->limits;
-  auto c = std::make_shared<Connection>(std::move(socket), limits.freeze_gap);
+  auto c = std::make_shared<Connection>(std::move(socket), limits);
   auto registration = state->open_sockets.insert(state->open_sockets.end(), &c->socket);
   asio::co_spawn(c->socket.get_executor(), watchdog(state, c), asio::detached);
   beast::flat_buffer buffer;
@@ -198,6 +197,7 @@ asio::awaitable<void> session(std::shared_ptr<HttpServer::State> state, tcp::soc
     BodyReservation reservation(state->stats, reserved);
     c->arm(limits.body_timeout);
     auto ec = hec;
+    if (!ec) make_room_for_body(buffer, parser.content_length());
     if (!ec) std::tie(ec, std::ignore) = co_await http::async_read(c->socket, buffer, parser,
                                                                    use_tuple);
     if (ec) {

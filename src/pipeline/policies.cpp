@@ -18,7 +18,8 @@ void FlushPolicy::observe_rate(Clock::time_point now) {
   else if (periodic_ && mean > 2 * options_.busy_below) periodic_ = false;
 }
 
-InvokeAction FlushPolicy::on_invoke(Clock::time_point now, std::size_t buffered, bool behind) {
+InvokeAction FlushPolicy::on_invoke(Clock::time_point now, std::size_t buffered,
+                                    std::uint64_t lagging_events) {
   observe_rate(now);
   if (periodic_) {
     // Busy function: no waiting. What is due goes out while the function runs, and /next is
@@ -26,8 +27,12 @@ InvokeAction FlushPolicy::on_invoke(Clock::time_point now, std::size_t buffered,
     // telemetry lags invocations behind: short invocations with many lines, each followed by a
     // freeze, leave Lambda's backlog growing until it drops lines (platform.logsDropped).
     // Waiting for the lagging runtimeDone while this invocation runs costs the function nothing
-    // unless it ends first, and bounds the backlog to a few invocations' logs.
-    if (behind && options_.runtime_done_expected) return InvokeAction::catch_up;
+    // unless it ends first, and bounds the backlog to a few invocations' logs. A lag of few
+    // events is no threat, and waiting for it would cost the function what periodic flushing
+    // saves it.
+    if (options_.runtime_done_expected && lagging_events > 0 &&
+        lagging_events >= options_.catch_up_events)
+      return InvokeAction::catch_up;
     return periodic_flush(now, buffered);
   }
   // The invocation's logs are all in once its runtimeDone is: waiting for it ships them now

@@ -107,18 +107,30 @@ TEST(FlushPolicy, AFixedStrategyIgnoresTheRate) {
 
 }  // namespace
 
-TEST(FlushPolicy, PeriodicCatchesUpWhenThePreviousInvocationsLogsAreStillComing) {
+TEST(FlushPolicy, PeriodicCatchesUpWhenLambdaHoldsManyEventsForUs) {
   auto o = options();
   o.strategy = FlushStrategy::periodic;
+  o.catch_up_events = 2000;
   FlushPolicy policy(o);
-  EXPECT_EQ(policy.on_invoke(t0, 5, /*behind=*/true), InvokeAction::catch_up);
+  EXPECT_EQ(policy.on_invoke(t0, 5, /*lagging_events=*/2000), InvokeAction::catch_up);
   // Once caught up, the periodic decision as usual: due, so a background flush.
   EXPECT_EQ(policy.after_catching_up(t0 + 50ms, 5), InvokeAction::flush_in_background);
-  EXPECT_EQ(policy.on_invoke(t0 + 100ms, 5, /*behind=*/false), InvokeAction::next_at_once)
+  EXPECT_EQ(policy.on_invoke(t0 + 100ms, 5, /*lagging_events=*/0), InvokeAction::next_at_once)
       << "not behind, and the interval has not passed";
-  EXPECT_EQ(policy.on_invoke(t0 + 200ms, 5, /*behind=*/true), InvokeAction::catch_up);
+  EXPECT_EQ(policy.on_invoke(t0 + 200ms, 5, /*lagging_events=*/50'000), InvokeAction::catch_up);
   EXPECT_EQ(policy.after_catching_up(t0 + 250ms, 5), InvokeAction::next_at_once)
       << "caught up, and still within the interval";
+}
+
+TEST(FlushPolicy, AFewLaggingEventsAreNoReasonToWait) {
+  // A busy function with few lines lags as many invocations as any other: waiting would cost
+  // it a freeze's worth of billed time for nothing.
+  auto o = options();
+  o.strategy = FlushStrategy::periodic;
+  o.catch_up_events = 2000;
+  FlushPolicy policy(o);
+  EXPECT_EQ(policy.on_invoke(t0, 5, /*lagging_events=*/1999), InvokeAction::flush_in_background);
+  EXPECT_EQ(policy.on_invoke(t0 + 10ms, 5, /*lagging_events=*/25), InvokeAction::next_at_once);
 }
 
 TEST(FlushPolicy, CatchingUpNeedsARuntimeDoneToWaitFor) {
@@ -126,10 +138,10 @@ TEST(FlushPolicy, CatchingUpNeedsARuntimeDoneToWaitFor) {
   o.strategy = FlushStrategy::periodic;
   o.runtime_done_expected = false;
   FlushPolicy policy(o);
-  EXPECT_EQ(policy.on_invoke(t0, 5, /*behind=*/true), InvokeAction::flush_in_background);
+  EXPECT_EQ(policy.on_invoke(t0, 5, /*lagging_events=*/50'000), InvokeAction::flush_in_background);
 }
 
 TEST(FlushPolicy, EndOfInvocationIsNeverBehindSinceItWaitsForEachRuntimeDone) {
   FlushPolicy policy(options());
-  EXPECT_EQ(policy.on_invoke(t0, 5, /*behind=*/true), InvokeAction::wait_for_runtime_done);
+  EXPECT_EQ(policy.on_invoke(t0, 5, /*lagging_events=*/50'000), InvokeAction::wait_for_runtime_done);
 }
