@@ -59,6 +59,11 @@ labels = [p.split("=", 1)[0] for p in pairs]
 figures = (
     ("init (launch to first /event/next)", "ms", lambda r: r["extensions"][0]["init_ms"]),
     ("peak RSS (VmHWM)", "MiB", lambda r: r["extensions"][0]["peak_rss_kb"] / 1024),
+    ("RSS file-backed, largest seen", "MiB",
+     lambda r: r["extensions"][0].get("peak_rss_file_kb", 0) / 1024),
+    ("RSS anonymous, largest seen", "MiB",
+     lambda r: r["extensions"][0].get("peak_rss_anon_kb", 0) / 1024),
+    ("CPU (user + system)", "s", lambda r: r["extensions"][0]["cpu_seconds"]),
     ("CPU per 1000 events", "ms",
      lambda r: 1e6 * r["extensions"][0]["cpu_seconds"] / sum(r["events_delivered"].values())),
     ("post-runtime, median", "ms", lambda r: r["post_runtime"]["median_ms"]),
@@ -74,6 +79,7 @@ for name in names:
         cells = []
         for label in labels:
             reports = [json.load(open(f"{work}/{name}-{label}-{i}.json")) for i in range(1, runs + 1)]
-            cells.append(f"{statistics.median(get(r) for r in reports):,.2f} {unit}".rstrip())
+            digits = 3 if unit == "s" else 2
+            cells.append(f"{statistics.median(get(r) for r in reports):,.{digits}f} {unit}".rstrip())
         print(f"| {name} | {title} | " + " | ".join(cells) + " |")
 PY

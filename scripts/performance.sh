@@ -10,6 +10,10 @@
 #                            else the Release build's telemetry-forwarder)
 #   LTF_PERF_OUT=FILE        where to write (default docs/performance.md)
 #   LTF_PERF_REVISION=TEXT   the revision measured, for the report (default: git describe)
+#   LTF_FLOOR_SOURCE=FILE    the C floor (default ../shared/floor/floor.c): built with gcc -O2
+#                            -static and run beside the extension (scripts/perf_compare.sh);
+#                            skipped when the file is not there
+#   LTF_PERF_BEFORE=PATH     another build to run beside them (e.g. an older release)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-5}"
@@ -66,6 +70,20 @@ for scenario in "${scenarios[@]}"; do
   done
 done
 
+floor_source="${LTF_FLOOR_SOURCE:-../shared/floor/floor.c}"
+compare=(ours="$extension")
+[ -n "${LTF_PERF_BEFORE:-}" ] && compare=(before="$LTF_PERF_BEFORE" "${compare[@]}")
+if [ -f "$floor_source" ]; then
+  mkdir -p "$work/floor"
+  gcc -O2 -Wall -Wextra -static -o "$work/floor/floor" "$floor_source"
+  compare+=(floor="$work/floor/floor")
+fi
+echo "performance: side by side (${compare[*]})"
+LTF_PERF_BUILD="$build" scripts/perf_compare.sh "$runs" "${compare[@]}" > "$work/compare.md"
+printf '%s\n' "${compare[@]}" > "$work/compare.labels"
+echo "performance: size per component"
+scripts/size_breakdown.sh > "$work/sizes.md"
+
 echo "performance: ltf-bench"
 "$build/bench/ltf-bench" --benchmark_repetitions="$runs" --benchmark_report_aggregates_only=true \
   --benchmark_out="$work/bench.json" --benchmark_out_format=json > "$work/bench.txt"
@@ -93,6 +111,8 @@ def run_metrics(report):
     return {
         "init_ms": ext["init_ms"],
         "peak_rss_kb": ext["peak_rss_kb"],
+        "peak_rss_file_kb": ext["peak_rss_file_kb"],
+        "peak_rss_anon_kb": ext["peak_rss_anon_kb"],
         "cpu_ms_per_1000": 1000.0 * ext["cpu_seconds"] * 1000.0 / to_extension,
         "events": to_extension,
         "post_runtime_median": report["post_runtime"]["median_ms"],
@@ -134,6 +154,10 @@ if os.path.exists("build/layer/sizes.txt"):
                      f"| {int(values['zip']):,} bytes ({int(values['zip']) / 2**20:.2f} MiB) |")
 sizes_text = ("| architecture | binary (static, stripped) | extension.zip |\n|---|---:|---:|\n"
               + "\n".join(sizes)) if sizes else "Not built: run `layer/build.sh all` first."
+
+compare_text = open(f"{work}/compare.md").read().strip()
+compare_labels = [line.strip() for line in open(f"{work}/compare.labels") if line.strip()]
+breakdown_text = open(f"{work}/sizes.md").read().strip()
 
 def f(value, decimals=1):
     return "-" if value is None else f"{value:,.{decimals}f}"
@@ -178,6 +202,8 @@ runs' p99s. Run it again to reproduce: it builds what it needs and rewrites this
 {row('init time (launch to first `/event/next`), median', 'init_ms')}
 {row('init time, fastest run', 'init_fastest_ms')}
 {row('peak RSS of the extension', 'peak_rss_kb', 1 / 1024, 1, ' MiB')}
+{row('of which file-backed (the binary), largest seen', 'peak_rss_file_kb', 1 / 1024, 1, ' MiB')}
+{row('of which anonymous (heap, stacks), largest seen', 'peak_rss_anon_kb', 1 / 1024, 1, ' MiB')}
 {row('CPU (user + system) per 1000 events', 'cpu_ms_per_1000')}
 {row('post-runtime duration, median', 'post_runtime_median')}
 {row('post-runtime duration, p99', 'post_runtime_p99')}
@@ -228,11 +254,34 @@ What the rows mean:
   how soon the scheduler runs the new process; the fastest run is closest to the extension's own
   cost.
 
+- **of which file-backed / anonymous**: `RssFile` and `RssAnon` of `/proc/PID/status`, the
+  largest each reached at fake-lambda's samples (after every invocation, during SHUTDOWN); the
+  kernel keeps a peak of their sum only. File-backed pages are the binary's own, mapped as they
+  are executed (the kernel maps 64 KiB around each page touched); anonymous pages are the heap.
+
+## Side by side with the C floor
+
+`scripts/perf_compare.sh {runs} {' '.join(compare_labels)}`: the workloads of issue 13 (steady 100
+invocations x 20 lines x 200 B; burst 20 x 2000 x 500 B; firehose 20 x 4000 x 500 B; default
+settings, freeze on), every extension in turn under the same fake-lambda, rounds interleaved, so
+that load on the machine hits them alike: read the columns against each other. The floor
+(`../shared/floor/floor.c`, built with `gcc -O2 -static`) forwards raw bytes, parses nothing,
+bounds nothing and never waits for `runtimeDone`, so Lambda's backlog for it overflows: its lost
+lines are part of its figures.
+
+{compare_text}
+
 ## Layer size
 
 From `layer/build.sh`'s last run (`build/layer/sizes.txt`); the target is at most 4 MB zipped.
 
 {sizes_text}
+
+Where the bytes go (`scripts/size_breakdown.sh`: the layer's build, unstripped and without LTO,
+its link map summed per library; our modules include the Asio and Beast templates they
+instantiate):
+
+{breakdown_text}
 
 ## Hot paths (Google Benchmark)
 

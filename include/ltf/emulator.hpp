@@ -289,6 +289,9 @@ struct ProcessUsage {
   // The process's own VmHWM, sampled while it lived (see src/emulator/launcher.hpp); 0 if it
   // was never sampled.
   std::uint64_t peak_rss_kb = 0;
+  // The largest file-backed (the executable's pages) and anonymous (heap, stacks) resident sizes
+  // seen at those samples (each invocation's end, Shutdown): the kernel keeps no peak of them.
+  std::uint64_t peak_rss_file_kb = 0, peak_rss_anon_kb = 0;
 };
 
 // An extension's memory at a point of the run (--rss-at): `percent` of the invocations had
@@ -297,6 +300,7 @@ struct RssCheckpoint {
   int percent = 0;
   std::uint64_t rss_kb = 0;       // VmRSS then
   std::uint64_t peak_rss_kb = 0;  // VmHWM then
+  std::uint64_t rss_file_kb = 0, rss_anon_kb = 0;  // of rss_kb: file-backed, anonymous
 };
 
 struct SinkSummary {

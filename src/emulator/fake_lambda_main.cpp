@@ -140,6 +140,8 @@ int main(int argc, char** argv) {
         auto& total = summary.usage[name];
         total.cpu_seconds += usage.cpu_seconds;
         total.peak_rss_kb = std::max(total.peak_rss_kb, usage.peak_rss_kb);
+        total.peak_rss_file_kb = std::max(total.peak_rss_file_kb, usage.peak_rss_file_kb);
+        total.peak_rss_anon_kb = std::max(total.peak_rss_anon_kb, usage.peak_rss_anon_kb);
         if (options.verbose) std::cerr << "fake-lambda: " << name << " ended with status " << status << "\n";
         lambda.extension_exited(name, status);
       });
@@ -162,7 +164,8 @@ int main(int argc, char** argv) {
   auto read_rss = [&](const std::vector<int>& percents) {
     if (percents.empty()) return;
     for (const auto& [name, memory] : launcher.memory_now())
-      for (int percent : percents) summary.rss[name].push_back({percent, memory.rss_kb, memory.peak_kb});
+      for (int percent : percents) summary.rss[name].push_back(
+            {percent, memory.rss_kb, memory.peak_kb, memory.file_kb, memory.anon_kb});
   };
   lambda.on_shutdown = [&] {
     read_rss(checkpoints.at_end());  // the invocations are over; SHUTDOWN is not sent yet

@@ -16,6 +16,7 @@
 #include <csignal>
 #include <cstring>
 #include <fstream>
+#include <utility>
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/resource.h>
@@ -37,24 +38,38 @@ struct Child {
   bool reaped = false;  // waited for: the pid is no longer ours
   int open_streams = 2;  // stdout, stderr still being read
   std::uint64_t peak_kb = 0;  // the largest VmHWM read so far
+  // The largest file-backed (RssFile: the executable's and libraries' pages) and anonymous
+  // (RssAnon: heap, stacks) resident sizes seen at a sample; the kernel keeps no peak of these.
+  std::uint64_t peak_file_kb = 0, peak_anon_kb = 0;
 };
 
-// A "Vm...:" figure of a live process in KiB (VmHWM, VmRSS), 0 when it cannot be read (gone,
-// or a zombie: no memory map). /proc is served from memory: reading it does not block the thread.
-std::uint64_t status_kb(pid_t pid, std::string_view field) {
+// The "Vm..."/"Rss..." figures of /proc/PID/status fake-lambda reads, in KiB.
+struct StatusFigures {
+  std::uint64_t rss = 0, hwm = 0, file = 0, anon = 0;
+};
+
+// A live process's memory figures, 0 where they cannot be read (gone, or a zombie: no memory
+// map). /proc is served from memory: reading it does not block the thread.
+StatusFigures status_figures(pid_t pid) {
+  StatusFigures out;
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  const std::pair<std::string_view, std::uint64_t*> fields[] = {
+      {"VmRSS", &out.rss}, {"VmHWM", &out.hwm}, {"RssFile", &out.file}, {"RssAnon", &out.anon}};
   std::string line;
   while (std::getline(status, line))
-    if (line.starts_with(field) && line.size() > field.size() && line[field.size()] == ':')
-      return std::strtoull(line.c_str() + field.size() + 1, nullptr, 10);
-  return 0;
+    for (const auto& [field, value] : fields)
+      if (line.starts_with(field) && line.size() > field.size() && line[field.size()] == ':')
+        *value = std::strtoull(line.c_str() + field.size() + 1, nullptr, 10);
+  return out;
 }
 
-std::uint64_t high_water_mark_kb(pid_t pid) { return status_kb(pid, "VmHWM"); }
-
-void sample(Child& child) {
-  if (child.reaped) return;  // its pid may belong to someone else by now
-  child.peak_kb = std::max(child.peak_kb, high_water_mark_kb(child.pid));
+StatusFigures sample(Child& child) {
+  if (child.reaped) return {};  // its pid may belong to someone else by now
+  const StatusFigures now = status_figures(child.pid);
+  child.peak_kb = std::max(child.peak_kb, now.hwm);
+  child.peak_file_kb = std::max(child.peak_file_kb, now.file);
+  child.peak_anon_kb = std::max(child.peak_anon_kb, now.anon);
+  return now;
 }
 
 int exit_code(int status) {
@@ -101,6 +116,8 @@ void Launcher::Processes::reap_finished() {
     ProcessUsage summary;
     summary.cpu_seconds = seconds(usage.ru_utime) + seconds(usage.ru_stime);
     summary.peak_rss_kb = child->peak_kb;  // see launcher.hpp: not ru_maxrss
+    summary.peak_rss_file_kb = child->peak_file_kb;
+    summary.peak_rss_anon_kb = child->peak_anon_kb;
     asio::co_spawn(executor, announce_exit(shared_from_this(), child, exit_code(status), summary),
                    asio::detached);
   }
@@ -242,8 +259,8 @@ std::map<std::string, Launcher::Memory> Launcher::memory_now() {
   std::map<std::string, Memory> out;
   for (auto& child : state_->children) {
     if (child->reaped) continue;
-    sample(*child);
-    out[child->name] = {status_kb(child->pid, "VmRSS"), child->peak_kb};
+    const StatusFigures now = sample(*child);
+    out[child->name] = {now.rss, child->peak_kb, now.file, now.anon};
   }
   return out;
 }

@@ -44,9 +44,10 @@ class Launcher {
                                    const std::vector<std::string>& environment);
   void signal_all(int signal);            // SIGSTOP / SIGCONT every live child's group
   void sample_memory();                   // reads every live child's VmHWM now
-  // Every live child's memory now, by name, in KiB (0 when unreadable): VmRSS and VmHWM.
+  // Every live child's memory now, by name, in KiB (0 when unreadable): VmRSS and VmHWM, and
+  // of VmRSS the file-backed and the anonymous pages.
   struct Memory {
-    std::uint64_t rss_kb = 0, peak_kb = 0;
+    std::uint64_t rss_kb = 0, peak_kb = 0, file_kb = 0, anon_kb = 0;
   };
   std::map<std::string, Memory> memory_now();
   // Samples every `interval` until every child was reaped (or stop()): for Shutdown.

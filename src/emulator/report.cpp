@@ -194,12 +194,15 @@ std::string format_summary(const Summary& summary) {
         << (e.exit_status ? describe_status(*e.exit_status) : "unknown") << "\n";
     if (auto it = summary.usage.find(e.name); it != summary.usage.end())
       out << "    cpu: " << fixed(it->second.cpu_seconds, 3) << " s; peak RSS: "
-          << mib(it->second.peak_rss_kb) << " MiB\n";
+          << mib(it->second.peak_rss_kb) << " MiB (largest seen: file-backed "
+          << mib(it->second.peak_rss_file_kb) << " MiB, anonymous "
+          << mib(it->second.peak_rss_anon_kb) << " MiB)\n";
     if (auto it = summary.rss.find(e.name); it != summary.rss.end() && !it->second.empty()) {
       out << "    RSS during the run:";
       const char* separator = " ";
       for (const auto& point : it->second) {
-        out << separator << "at " << point.percent << "% " << mib(point.rss_kb) << " MiB (peak "
+        out << separator << "at " << point.percent << "% " << mib(point.rss_kb) << " MiB (file "
+            << mib(point.rss_file_kb) << ", anon " << mib(point.rss_anon_kb) << "; peak "
             << mib(point.peak_rss_kb) << ")";
         separator = "; ";
       }
@@ -297,13 +300,17 @@ json::value report_json(const Summary& summary) {
     if (auto it = summary.usage.find(e.name); it != summary.usage.end()) {
       entry["cpu_seconds"] = it->second.cpu_seconds;
       entry["peak_rss_kb"] = it->second.peak_rss_kb;
+      entry["peak_rss_file_kb"] = it->second.peak_rss_file_kb;
+      entry["peak_rss_anon_kb"] = it->second.peak_rss_anon_kb;
     }
     if (auto it = summary.rss.find(e.name); it != summary.rss.end()) {
       json::array points;
       for (const auto& point : it->second)
         points.push_back(json::object{{"percent", point.percent},
                                       {"rss_kb", point.rss_kb},
-                                      {"peak_rss_kb", point.peak_rss_kb}});
+                                      {"peak_rss_kb", point.peak_rss_kb},
+                                      {"rss_file_kb", point.rss_file_kb},
+                                      {"rss_anon_kb", point.rss_anon_kb}});
       entry["rss_checkpoints"] = std::move(points);
     }
     extensions.push_back(std::move(entry));

@@ -184,6 +184,13 @@ TEST_F(FakeLambdaOutcome, PeakRssIsTheExtensionsOwnHighWaterMarkUpToItsExit) {
   // from the process itself, sees it.
   ASSERT_EQ(run("grow", "--invocations 1 --lines 1 --shutdown-budget-ms 4000"), 0) << output();
   EXPECT_GE(peak_rss_kb(), 96u * 1024);
+  // Of which anonymous memory, not pages of the interpreter's files.
+  const auto figure = [&](const char* pointer) {
+    return report().at_pointer(pointer).to_number<std::uint64_t>();
+  };
+  EXPECT_GE(figure("/extensions/0/peak_rss_anon_kb"), 96u * 1024);
+  EXPECT_GT(figure("/extensions/0/peak_rss_file_kb"), 0u);
+  EXPECT_LT(figure("/extensions/0/peak_rss_file_kb"), 96u * 1024);
 }
 
 }  // namespace
