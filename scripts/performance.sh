@@ -267,7 +267,9 @@ settings, freeze on), every extension in turn under the same fake-lambda, rounds
 that load on the machine hits them alike: read the columns against each other. The floor
 (`../shared/floor/floor.c`, built with `gcc -O2 -static`) forwards raw bytes, parses nothing,
 bounds nothing and never waits for `runtimeDone`, so Lambda's backlog for it overflows: its lost
-lines are part of its figures.
+lines are part of its figures. In burst and firehose ours waits, at some INVOKEs, for telemetry
+that lags far behind (docs/design.md, "Catching up"): that is its post-runtime median there, and
+why it loses no line where an extension that never waits does (the last row).
 
 {compare_text}
 
