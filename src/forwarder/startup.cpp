@@ -93,7 +93,8 @@ asio::awaitable<std::variant<std::shared_ptr<Stages>, ExitCode>> prepare(
     co_return exit_lambda_error;
   }
   // Registration comes first: /extension/init/error needs the identifier it gives.
-  if (auto why = net::check_dns_servers(config.dns_servers); why && !config.dns_servers.empty())
+  // Only when set: checking makes a c-ares channel, which reads resolv.conf and more at start.
+  if (auto why = config.dns_servers.empty() ? std::nullopt : net::check_dns_servers(config.dns_servers))
     loaded.errors.push_back({"LTF_DNS_SERVERS", "must be name servers as ip[:port] separated by "
                                                 "commas (" + *why + ")"});
   if (!loaded.errors.empty()) {

@@ -20,16 +20,24 @@ namespace {
 // in place and a reader never sees a mix of an old and a new value of different lengths.
 constexpr std::size_t width = 20;
 
-// Opens `file` in its directory, which must be safe (PrivateDirectory), never through a link.
-// -1 with `problem` set when it cannot be used.
-int open_in_private_directory(const std::filesystem::path& file, int flags, std::string& problem) {
+// `file`'s directory, which must be safe (PrivateDirectory); not open, with `problem` set, when
+// it cannot be used.
+PrivateDirectory directory_of(const std::filesystem::path& file, std::string& problem) {
   std::error_code ec;
-  const PrivateDirectory dir = PrivateDirectory::open(file.parent_path(), ec);
+  PrivateDirectory dir = PrivateDirectory::open(file.parent_path(), ec);
   if (ec) {
     problem = dir.path().empty() ? file.parent_path().string() : dir.path().string();
     problem += ": " + ec.message();
-    return -1;
+    return {};
   }
+  return dir;
+}
+
+// Opens `file` in `dir`, never through a link. -1 with `problem` set when it cannot be used.
+int open_in(const PrivateDirectory& dir, const std::filesystem::path& file, int flags,
+            std::string& problem) {
+  if (!dir.is_open()) return -1;
+  std::error_code ec;
   const int fd = dir.open_file(file.filename().string(), flags, ec);
   if (fd < 0) problem = file.string() + ": " + ec.message();
   return fd;
@@ -43,7 +51,8 @@ std::string sandbox_id(const std::filesystem::path& file, std::string* problem) 
     return text.size() == digits && text.find_first_not_of("0123456789abcdef") == std::string::npos;
   };
   std::string why;
-  if (const int fd = open_in_private_directory(file, O_RDONLY, why); fd >= 0) {
+  const PrivateDirectory dir = directory_of(file, why);  // opened and checked once, for both
+  if (const int fd = open_in(dir, file, O_RDONLY, why); fd >= 0) {
     char text[digits + 1] = {};
     const ssize_t got = ::read(fd, text, digits + 1);
     ::close(fd);
@@ -55,8 +64,8 @@ std::string sandbox_id(const std::filesystem::path& file, std::string* problem) 
   char text[digits + 1];
   std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(value));
   const std::string id(text, digits);
-  why.clear();
-  const int fd = open_in_private_directory(file, O_WRONLY | O_CREAT | O_TRUNC, why);
+  if (dir.is_open()) why.clear();  // not there yet is no problem; an unsafe directory is
+  const int fd = open_in(dir, file, O_WRONLY | O_CREAT | O_TRUNC, why);
   if (fd >= 0 && ::write(fd, id.data(), id.size()) != static_cast<ssize_t>(id.size()))
     why = file.string() + ": " + std::strerror(errno);
   if (fd >= 0) ::close(fd);
@@ -70,7 +79,7 @@ SandboxSequence::~SandboxSequence() {
 
 std::string SandboxSequence::open(const std::filesystem::path& file) {
   std::string problem;
-  fd_ = open_in_private_directory(file, O_RDWR | O_CREAT, problem);
+  fd_ = open_in(directory_of(file, problem), file, O_RDWR | O_CREAT, problem);
   if (fd_ < 0) return problem;
   char text[width + 1] = {};
   const ssize_t got = ::pread(fd_, text, width, 0);
