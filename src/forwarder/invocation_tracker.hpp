@@ -51,7 +51,8 @@ class InvocationTracker {
   std::deque<std::string> recent_invokes_;  // the last catch_up_lag + 1 INVOKEs' request ids
   std::uint64_t invokes_ = 0;               // INVOKEs so far
   std::uint64_t runtime_dones_ = 0;         // runtimeDones accepted so far
-  // For the events-per-invocation estimate; both halve every lag_estimate_invocations.
+  // For the events-per-invocation estimate; both halve once the runtimeDones reach twice
+  // defaults::lag_estimate_invocations, so that the estimate follows the recent invocations.
   std::uint64_t recent_events_ = 0;
   std::uint64_t recent_runtime_dones_ = 0;
   std::shared_ptr<async::Notifier> changed_;

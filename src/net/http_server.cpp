@@ -53,7 +53,7 @@ namespace {
 // connection (Lambda's own) would be closed the moment the sandbox thaws, just as Lambda sends on
 // it. At most one tick of a limit is lost to a freeze, and a limit is enforced at most one tick
 // late. arm() touches no timer: a request moves through four waits, and rescheduling the timer
-// for each (waking the watchdog to wait again) cost more than the request's own work.
+// for each would wake the watchdog four times per request only to wait again.
 struct Connection {
   static constexpr int ticks_per_limit = 4;
   Connection(tcp::socket s, const ServerLimits& limits)
