@@ -1,14 +1,12 @@
 // Telemetry API batches: one POST body into events, each kept byte for byte as Lambda sent it.
+#include "event_scan.hpp"
 #include "ltf/telemetry.hpp"
 
-#include <boost/json/monotonic_resource.hpp>
+#include <boost/json/error.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
-#include <boost/json/error.hpp>
-
 #include <algorithm>
-#include <array>
 #include <cctype>
 #include <optional>
 
@@ -32,7 +30,7 @@ constexpr std::size_t max_event_depth = 1023;
 // where they start or end, and serialising a parsed value again does not give back the bytes Lambda
 // sent (2598.0 becomes 2.598E3, escapes are normalised). So the boundaries are found here, and
 // only here, with the least a scanner needs: it steps over strings and counts nesting. Each
-// element it finds is then parsed on its own, or was part of a body the parser accepted whole.
+// element it finds is then scanned on its own, or was part of a body the scanner accepted whole.
 std::optional<std::vector<std::string_view>> element_texts(std::string_view array) {
   std::vector<std::string_view> out;
   std::size_t i = 0;
@@ -116,7 +114,8 @@ Priority priority_of_level(std::string_view level) {
 
 namespace {
 
-Priority rank_of(const Event& event, const json::object* record) {
+// `level`: the record's "level" string, if it has one.
+Priority rank_of(const Event& event, std::optional<std::string_view> level) {
   switch (event.category()) {
     case Category::platform:
       if (event.type == "platform.report" || event.type == "platform.runtimeDone" ||
@@ -124,10 +123,7 @@ Priority rank_of(const Event& event, const json::object* record) {
         return Priority::essential;
       return Priority::platform;
     case Category::function:
-    case Category::extension: {
-      const json::string* level = record ? string_field(*record, "level") : nullptr;
-      return level ? priority_of_level(*level) : Priority::info;
-    }
+    case Category::extension: return level ? priority_of_level(*level) : Priority::info;
     case Category::unknown: break;
   }
   return event.type == counters_event_type ? Priority::essential : Priority::platform;
@@ -137,7 +133,7 @@ Priority rank_of(const Event& event, const json::object* record) {
 
 Priority priority(Event& event) {
   if (event.rank != Priority::unranked) return event.rank;
-  const json::object* record = nullptr;
+  std::optional<std::string_view> level;
   json::value document;
   // Only log lines need their record read, and only JSON ones can carry a level.
   const Category category = event.category();
@@ -148,37 +144,32 @@ Priority priority(Event& event) {
     options.max_depth = max_event_depth;
     document = json::parse(event.raw, ec, {}, options);
     if (const json::object* envelope = ec ? nullptr : document.if_object())
-      if (const json::value* value = envelope->if_contains("record")) record = value->if_object();
+      if (const json::value* value = envelope->if_contains("record"))
+        if (const json::object* record = value->if_object())
+          if (const json::string* text = string_field(*record, "level"))
+            level = std::string_view(text->data(), text->size());
   }
-  event.rank = rank_of(event, record);
+  event.rank = rank_of(event, level);
   return event.rank;
 }
 
 namespace {
 
-// Appends the event that `element` (whose source text is `text`) is; false when it is not one.
-bool take_event(const json::value& element, std::string_view text, std::vector<Event>& out) {
-  const json::object* object = element.if_object();
-  const json::string* type = object ? string_field(*object, "type") : nullptr;
-  const json::string* time = object ? string_field(*object, "time") : nullptr;
-  if (!type || !time) return false;
+// Appends the event whose source text is `text` and whose fields are `fields`; false when it is
+// not one (not an object with string "type" and "time").
+bool take_event(EventFields& fields, std::string_view text, std::vector<Event>& out) {
+  if (!fields.object || !fields.type || !fields.time) return false;
   Event& event = out.emplace_back();
   event.raw.assign(text);
-  event.type.assign(type->data(), type->size());
-  event.time.assign(time->data(), time->size());
-  const json::object* fields = nullptr;
-  if (const json::value* record = object->if_contains("record")) {
-    if ((fields = record->if_object())) {
-      if (const json::string* id = string_field(*fields, "requestId"))
-        event.request_id.assign(id->data(), id->size());
-    }
-  }
-  event.rank = rank_of(event, fields);
+  event.type = std::move(*fields.type);
+  event.time = std::move(*fields.time);
+  if (fields.request_id) event.request_id = std::move(*fields.request_id);
+  event.rank = rank_of(event, fields.level);
   return true;
 }
 
 // The body was refused as too deep: some element nests beyond max_event_depth. Each element is
-// parsed on its own, so that the one too deep is refused alone and the others are kept. Any other
+// scanned on its own, so that the one too deep is refused alone and the others are kept. Any other
 // fault still refuses the whole body, and nothing is appended then.
 ParseOutcome parse_elements_one_by_one(std::string_view body, std::vector<Event>& out) {
   ParseOutcome outcome;
@@ -187,23 +178,20 @@ ParseOutcome parse_elements_one_by_one(std::string_view body, std::vector<Event>
     outcome.error = "not JSON: " + json::make_error_code(json::error::too_deep).message();
     return outcome;
   }
-  json::parse_options options;
-  options.max_depth = max_event_depth;
   const std::size_t kept = out.size();
+  std::vector<EventFields> fields;
   for (const std::string_view text : *texts) {
-    std::array<unsigned char, 4096> first_block;
-    json::monotonic_resource arena(first_block.data(), first_block.size());
-    boost::system::error_code ec;
-    const json::value element = json::parse(text, ec, &arena, options);
-    if (ec == json::error::too_deep) {
+    fields.clear();
+    const ScanOutcome scanned = scan_events(text, false, max_event_depth, fields);
+    if (scanned.error == json::error::too_deep) {
       ++outcome.rejected;
       continue;
     }
-    if (ec) {
+    if (scanned.error) {
       out.resize(kept);
-      return ParseOutcome{"not JSON: " + ec.message(), 0, 0};
+      return ParseOutcome{"not JSON: " + scanned.error.message(), 0, 0};
     }
-    if (take_event(element, text, out)) ++outcome.accepted;
+    if (fields.size() == 1 && take_event(fields.front(), text, out)) ++outcome.accepted;
     else ++outcome.rejected;
   }
   return outcome;
@@ -213,35 +201,27 @@ ParseOutcome parse_elements_one_by_one(std::string_view body, std::vector<Event>
 
 ParseOutcome parse_batch(std::string_view body, std::vector<Event>& out) {
   ParseOutcome outcome;
-
-  // Every node of the DOM comes from one arena (a stack block first, then the heap) that is
-  // released at once on return: the DOM is only read to validate and to pick three fields.
-  std::array<unsigned char, 16 * 1024> first_block;
-  json::monotonic_resource arena(first_block.data(), first_block.size());
-  json::parse_options options;
-  options.max_depth = max_event_depth + 1;  // the batch's array, then the events' own levels
-
-  boost::system::error_code ec;
-  const json::value document = json::parse(body, ec, &arena, options);
-  if (ec == json::error::too_deep) return parse_elements_one_by_one(body, out);
-  if (ec) {
-    outcome.error = "not JSON: " + ec.message();
+  std::vector<EventFields> fields;
+  // The batch's array, then the events' own levels.
+  const ScanOutcome scanned = scan_events(body, true, max_event_depth + 1, fields);
+  if (scanned.error == json::error::too_deep) return parse_elements_one_by_one(body, out);
+  if (scanned.error) {
+    outcome.error = "not JSON: " + scanned.error.message();
     return outcome;
   }
-  const json::array* elements = document.if_array();
-  if (!elements) {
+  if (!scanned.array) {
     outcome.error = "not a JSON array";
     return outcome;
   }
   const auto texts = element_texts(body);
-  if (!texts || texts->size() != elements->size()) {  // cannot happen on text the parser accepted
+  if (!texts || texts->size() != fields.size()) {  // cannot happen on text the scanner accepted
     outcome.error = "internal error: array elements could not be located";
     return outcome;
   }
 
-  out.reserve(out.size() + elements->size());
-  for (std::size_t i = 0; i < elements->size(); ++i) {
-    if (take_event((*elements)[i], (*texts)[i], out)) ++outcome.accepted;
+  out.reserve(out.size() + fields.size());
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    if (take_event(fields[i], (*texts)[i], out)) ++outcome.accepted;
     else ++outcome.rejected;
   }
   return outcome;

@@ -289,6 +289,35 @@ TEST(ParseBatch, JsonFormatLinesAreRankedByTheirLevelAndStringRecordsAsInfo) {
   }
 }
 
+// The fields are read without building a JSON tree, but as a JSON object keeps them: the last of
+// duplicate members wins, only the event's own members and its record's count, escapes decoded.
+TEST(ParseBatch, FieldsAreTheOnesAJsonObjectWouldKeep) {
+  using ltf::telemetry::Priority;
+  const std::string body = array_of({
+      R"({"type":"function","time":"t","type":5})",
+      R"({"type":5,"time":"t","type":"function"})",
+      R"({"type":"function","time":"t","record":{"requestId":"r-1","level":"ERROR"},"record":"text"})",
+      R"({"time":"t","record":{"type":"function","time":"t"}})",
+      R"({"type":"func\u0074ion","time":"t\"1","record":{"meta":{"requestId":"deep","level":"FATAL"},"requestId":"r-2"}})",
+      R"({"type":"function","time":"t","record":{"requestId":7,"level":["WARN"]}})",
+      R"(["type","function","time","t"])"});
+  std::vector<Event> events;
+  const auto outcome = parse_batch(body, events);
+  ASSERT_TRUE(outcome.error.empty()) << outcome.error;
+  EXPECT_EQ(outcome.accepted, 4u);
+  EXPECT_EQ(outcome.rejected, 3u) << "type overwritten by a number; no top-level type; an array";
+  ASSERT_EQ(events.size(), 4u);
+  EXPECT_EQ(events[0].type, "function") << "the later string type wins";
+  EXPECT_EQ(events[1].request_id, "") << "the later record is a string";
+  EXPECT_EQ(events[1].rank, Priority::info);
+  EXPECT_EQ(events[2].type, "function") << "escapes decoded";
+  EXPECT_EQ(events[2].time, "t\"1");
+  EXPECT_EQ(events[2].request_id, "r-2") << "only the record's own requestId";
+  EXPECT_EQ(events[2].rank, Priority::info) << "a level nested deeper is not the record's";
+  EXPECT_EQ(events[3].request_id, "") << "requestId is not a string";
+  EXPECT_EQ(events[3].rank, Priority::info) << "level is not a string";
+}
+
 TEST(Event, CategoryFollowsTheEnvelopeType) {
   Event e;
   e.type = "platform.logsDropped";
