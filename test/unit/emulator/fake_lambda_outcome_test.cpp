@@ -177,7 +177,10 @@ TEST_F(FakeLambdaOutcome, PeakRssIsTheExtensionsOwnHighWaterMarkUpToItsExit) {
   const auto at = output().find(said);
   ASSERT_NE(at, std::string::npos) << output();
   const auto own = std::stoull(output().substr(at + said.size()));
-  EXPECT_GE(peak_rss_kb(), own);
+  // fake-lambda samples every 10 ms during Shutdown and cannot read an exited process: the
+  // pages the extension touches between its print and its exit may fall after the last sample
+  // (4 KiB once, in CI). Far less than fake-lambda's own pages at spawn would add.
+  EXPECT_GE(peak_rss_kb() + 64, own);
   EXPECT_LE(peak_rss_kb(), own + 1024);  // at most a little growth between its print and its end
 
   // 96 MiB filled after SHUTDOWN, held briefly, then exit: only a sample taken during Shutdown,
