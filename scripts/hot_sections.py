@@ -111,7 +111,7 @@ def read_script(path):
         m = re.match(r"^  (\.\S+)\.ltf_hot :", line)
         if m:
             current = m.group(1)
-        elif line.startswith("    *") and current:
+        elif line.startswith("    *") and current and line.strip() != "*(.rodata.cst*)":
             placed[current].append(line.strip())
     return placed
 
@@ -123,6 +123,10 @@ def write_script(path, placed, revision):
                 "   their output section so that they share pages. */\n" % revision)
         for output in ORDERED:
             f.write("SECTIONS\n{\n  %s :\n  {\n" % HOT[output])
+            if output == ".rodata":
+                # Every file's constants (a few KB in all): the linker keeps one copy of equal ones,
+                # so the one a run reads may belong to any file, or to an LTO partition's.
+                f.write("    *(.rodata.cst*)\n")
             for p in placed[output]:
                 f.write(f"    {p}\n")
             f.write("  }\n}\nINSERT %s %s;\n" % (WHERE[output], output))
