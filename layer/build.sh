@@ -70,6 +70,18 @@ build_x86_64() {
   cmake --preset layer-x86_64 >/dev/null
   cmake --build --preset layer-x86_64 -j2
   package x86_64 build/layer-x86_64/src/telemetry-forwarder strip
+  # Laid out hot-first (layer/hot-sections.ld): its code's hot part must be there, and hold most
+  # of what the script names (a script gone stale by much leaves it near empty).
+  local hot
+  hot="$(readelf -SW build/layer/x86_64/extensions/telemetry-forwarder |
+         awk '{ for (i = 1; i < NF; i++) if ($i == ".text.ltf_hot") print $(i + 4) }')"
+  [ -z "$hot" ] || hot=$((16#$hot))
+  if [ -z "$hot" ] || [ "$hot" -lt $((512 * 1024)) ]; then
+    echo "layer: x86_64: the hot code section is missing or below 512 KiB (${hot:-none}):" \
+      "run scripts/hot_sections.sh" >&2
+    exit 1
+  fi
+  echo "layer: x86_64: hot code $hot bytes, laid out first (layer/hot-sections.ld)"
   test/layer/empty_root_test.sh build/layer/x86_64/extensions/telemetry-forwarder \
     build/layer-x86_64/src/fake-lambda
 }

@@ -1,6 +1,8 @@
 """Writes and refines layer/hot-sections.ld for scripts/hot_sections.sh (which says why and how).
 
-  hot_sections.py trace MAP LD REVISION TRACE...   the input sections the traces touched
+  hot_sections.py trace MAP LD REVISION TRACE... [-- TRACE...]...
+                                                   the input sections the traces touched, a
+                                                   group after another
   hot_sections.py faults MAP LD FAULTS...          adds those holding the addresses of page faults
                                                    outside the hot parts; exit 3 when none
 MAP is a GNU ld link map of the build the addresses come from. A TRACE is callgrind's output
@@ -17,6 +19,11 @@ ORDERED = (".text", ".rodata", ".data.rel.ro")  # the output sections this scrip
 WHERE = {".text": "BEFORE", ".rodata": "AFTER", ".data.rel.ro": "BEFORE"}
 HOT = {o: o + ".ltf_hot" for o in ORDERED}
 
+
+def lines(path):
+    with open(path, errors="replace") as f:
+        yield from f
+
 # A section name that says nothing about what it holds (the whole .text of a file compiled
 # without -ffunction-sections, merged string literals) can be named only with its file; an LTO
 # partition's file name is a temporary one, so such a section of ours cannot be placed.
@@ -27,7 +34,7 @@ ARCHIVE_MEMBER = re.compile(r"^(?:.*/)?([^/(]+)\(([^)]+)\)$")
 def input_sections(path):
     """(start, size, output section, input section, file) of every placed input section."""
     sections, output, pending, started = [], None, None, False
-    for line in open(path, errors="replace"):
+    for line in lines(path):
         line = line.rstrip("\n")
         if line.startswith("Linker script and memory map"):
             started = True
@@ -107,7 +114,7 @@ class Layout:
 def read_script(path):
     placed = {o: [] for o in ORDERED}
     current = None
-    for line in open(path):
+    for line in lines(path):
         m = re.match(r"^  (\.\S+)\.ltf_hot :", line)
         if m:
             current = m.group(1)
@@ -144,15 +151,36 @@ def add(placed, section, counts):
 
 
 def trace(map_path, script_path, revision, traces):
+    """Traces in groups separated by "--": each group's sections come after the earlier groups',
+    so that a run like the first group's touches none of the later groups' pages."""
+    placed = {o: [] for o in ORDERED}
+    counts = {"added": 0, "unnamed": 0, **{o: 0 for o in ORDERED}}
     layout = Layout(map_path)
+    groups = [[]]
+    for path in traces:
+        if path == "--":
+            groups.append([])
+        else:
+            groups[-1].append(path)
+    for group in groups:
+        for section in sorted(touched_sections(layout, group)):
+            add(placed, section, counts)
+    write_script(script_path, placed, revision)
+    for o in ORDERED:
+        total = sum(s[1] for s in layout.sections if output_of(s[2]) == o)
+        print(f"{o}: {len(placed[o])} input sections, {counts[o]:,} of {total:,} bytes touched")
+    print(f"touched but not nameable (merged literals of LTO partitions): {counts['unnamed']:,} bytes")
+
+
+def touched_sections(layout, traces):
     touched = set()
     for path in traces:
         if path.endswith(".lackey"):
-            for line in open(path):
+            for line in lines(path):
                 touched.add(layout.at(int(line.strip() + "0", 16)))
             continue
         object_file = None  # callgrind: "ob=" names the file of the "0x<address> ..." lines after it
-        for line in open(path, errors="replace"):
+        for line in lines(path):
             if line.startswith("ob="):
                 object_file = line[3:].strip()
             elif line.startswith("0x") and object_file and object_file.endswith("/telemetry-forwarder"):
@@ -162,24 +190,16 @@ def trace(map_path, script_path, revision, traces):
         touched.update(layout.cpu_variants(section))
     for section in list(touched):
         touched.update(layout.literals(section))
-    placed = {o: [] for o in ORDERED}
-    counts = {"added": 0, "unnamed": 0, **{o: 0 for o in ORDERED}}
-    for section in sorted(touched):
-        add(placed, section, counts)
-    write_script(script_path, placed, revision)
-    for o in ORDERED:
-        total = sum(s[1] for s in layout.sections if output_of(s[2]) == o)
-        print(f"{o}: {len(placed[o])} input sections, {counts[o]:,} of {total:,} bytes touched")
-    print(f"touched but not nameable (merged literals of LTO partitions): {counts['unnamed']:,} bytes")
+    return touched
 
 
 def faults(map_path, script_path, fault_files):
     layout = Layout(map_path)
     placed = read_script(script_path)
-    revision = re.search(r"at (\S+);", open(script_path).read()).group(1)
+    revision = re.search(r"at (\S+);", "".join(lines(script_path))).group(1)
     counts = {"added": 0, "unnamed": 0, **{o: 0 for o in ORDERED}}
     for path in fault_files:
-        for line in open(path):
+        for line in lines(path):
             line = line.strip()
             if not line:
                 continue

@@ -10,8 +10,9 @@
 #
 # How: builds the layer binary unstripped, with its link map (the layer preset's flags), runs it
 # under fake-lambda and valgrind (the steady and burst workloads of scripts/perf_compare.sh for
-# the code it runs, a shorter steady one for the data it reads and writes), and maps each address
-# to the input section the map puts there. Sections of our code and of
+# the code it runs, a shorter steady one for the data it reads and writes; then both with https
+# and OpenSearch destinations, whose extra code goes after the rest), and maps each
+# address to the input section the map puts there. Sections of our code and of
 # Boost are named by their own section (-ffunction-sections -fdata-sections, also under LTO); a
 # library compiled without them (glibc, OpenSSL, c-ares, zlib) by its archive member.
 #
@@ -35,7 +36,12 @@ if [ ! -x "$perf_build/src/fake-lambda" ]; then
   cmake -S . -B "$perf_build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DLTF_BUILD_TESTS=OFF >/dev/null
   cmake --build "$perf_build" --target fake-lambda
 fi
-work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
+work="$(mktemp -d)"
+https_sink_pid=""
+trap '[ -z "$https_sink_pid" ] || kill "$https_sink_pid" 2>/dev/null; rm -rf "$work"' EXIT
+# shellcheck source=scripts/https_sink.sh
+. scripts/https_sink.sh
+https_sink_start "$work"
 binary="$PWD/$build/src/telemetry-forwarder"
 
 # fake-lambda starts an extension by its path, and the extension registers under its file name:
@@ -58,25 +64,43 @@ chmod +x "$work/code/telemetry-forwarder" "$work/data/telemetry-forwarder"
 run() {  # run TOOL NAME fake-lambda-workload...
   local tool="$1" name="$2"; shift 2
   local port; port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("", 0)); print(s.getsockname()[1])')"
+  local status=0
   "$perf_build/src/fake-lambda" --extension "$work/$tool/telemetry-forwarder" "$@" --timeout-ms 120000 \
     --env "HOT_BINARY=$binary" --env "HOT_TRACE=$work/$name" \
     --env "LTF_LISTENER_PORT=$port" --env "LTF_SPILL_DIR=$work/spill-$name" > "$work/$name.out" 2>&1 ||
-    { cat "$work/$name.out" >&2; echo "hot_sections: the $name run failed" >&2; exit 1; }
+    status=$?
+  # Exit 6, lines lost: under valgrind the extension is too slow to keep up with a burst, and
+  # Lambda's side drops what it cannot deliver. The code and data that ran are traced all the same.
+  if [ "$status" != 0 ] && [ "$status" != 6 ]; then
+    cat "$work/$name.out" >&2; echo "hot_sections: the $name run failed" >&2; exit 1
+  fi
 }
-run code steady --sink --invocations 100 --lines 20 --line-bytes 200
-run code burst --sink --invocations 20 --lines 2000 --line-bytes 500
+steady=(--invocations 100 --lines 20 --line-bytes 200)
+burst=(--invocations 20 --lines 2000 --line-bytes 500)
+# First what an http destination touches, then what https and OpenSearch add (after it, so that
+# an http run does not map their pages).
+run code steady --sink "${steady[@]}"
+run code burst --sink "${burst[@]}"
 run data steady-data --sink --invocations 10 --lines 20 --line-bytes 200
+https_sink_args "$work"
+run code https --sink "${steady[@]}" "${https_sink_args[@]}"
+https_sink_args "$work"
+run code https-burst --sink "${burst[@]}" "${https_sink_args[@]}"
+run code opensearch --opensearch "${steady[@]}"
+run code opensearch-burst --opensearch "${burst[@]}"
 # lackey's trace is written by a process substitution that may outlive the extension a moment.
 for _ in $(seq 1 100); do fuser -s "$work/steady-data.lackey" 2>/dev/null || break; sleep 0.1; done
 
 python3 scripts/hot_sections.py trace "$build/src/telemetry-forwarder.map" "$out" \
-  "$(git rev-parse --short HEAD)" "$work"/*.callgrind "$work"/*.lackey
+  "$(git rev-parse --short HEAD)" "$work"/steady.callgrind "$work"/burst.callgrind \
+  "$work"/steady-data.lackey -- "$work"/https.callgrind "$work"/https-burst.callgrind \
+  "$work"/opensearch.callgrind "$work"/opensearch-burst.callgrind
 
 # valgrind's CPU is not this machine's: code and data chosen by the CPU (glibc's string
 # functions, OpenSSL's) differ natively. So the layer binary, linked with the script, runs the
 # same workloads natively under perf, which records the address of every page fault; a fault
 # outside the hot parts names a section still missing from them (the first one touched in each
-# block the kernel maps). Rounds until none is left, at most five.
+# block the kernel maps). Rounds until none is left, at most eight.
 layer_build=build/layer-x86_64
 cmake --preset layer-x86_64 >/dev/null
 mkdir -p "$work/faults"
@@ -86,16 +110,21 @@ exec perf record -q -e page-faults -c 1 -d -o "$HOT_TRACE.perf" -- "$HOT_BINARY"
 SH
 chmod +x "$work/faults/telemetry-forwarder"
 binary="$PWD/$layer_build/src/telemetry-forwarder"
-for round in 1 2 3 4 5; do
+for round in 1 2 3 4 5 6 7 8; do
   cmake --build "$layer_build" --target telemetry-forwarder >/dev/null 2>&1 ||
     cmake --build "$layer_build" --target telemetry-forwarder
-  run faults "steady-$round" --sink --invocations 100 --lines 20 --line-bytes 200
-  run faults "burst-$round" --sink --invocations 20 --lines 2000 --line-bytes 500
-  for name in steady burst; do
+  run faults "steady-$round" --sink "${steady[@]}"
+  run faults "burst-$round" --sink "${burst[@]}"
+  https_sink_args "$work"
+  run faults "https-$round" --sink "${steady[@]}" "${https_sink_args[@]}"
+  https_sink_args "$work"
+  run faults "https-burst-$round" --sink "${burst[@]}" "${https_sink_args[@]}"
+  run faults "opensearch-$round" --opensearch "${steady[@]}"
+  for name in steady burst https https-burst opensearch; do
     perf script -i "$work/$name-$round.perf" -F addr 2>/dev/null > "$work/$name-$round.faults"
   done
   echo -n "round $round: "
   python3 scripts/hot_sections.py faults "$layer_build/src/telemetry-forwarder.map" "$out" \
-    "$work/steady-$round.faults" "$work/burst-$round.faults" || break
+    "$work"/*-"$round".faults || break
 done
 echo "hot_sections: wrote $out"

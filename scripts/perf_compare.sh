@@ -9,6 +9,10 @@
 #          after=build/layer/x86_64/extensions/telemetry-forwarder floor=/tmp/floor/floor
 #   LTF_PERF_BUILD=DIR       where fake-lambda is built (default build/perf, Release)
 #   LTF_COMPARE_SCENARIOS    which of steady, burst, firehose (default all three)
+#   LTF_COMPARE_DESTINATION  http (default): fake-lambda's recording sink;
+#                            https: the same sink behind a TLS terminator (scripts/https_sink.sh);
+#                            opensearch: fake-lambda's OpenSearch (--opensearch).
+#                            The C floor speaks plain http only: compare it under http.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-}"; shift || true
@@ -20,7 +24,17 @@ if [ ! -x "$build/src/fake-lambda" ]; then
   cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DLTF_BUILD_TESTS=OFF >/dev/null
   cmake --build "$build" -j2 --target fake-lambda
 fi
-work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
+work="$(mktemp -d)"
+https_sink_pid=""
+trap '[ -z "$https_sink_pid" ] || kill "$https_sink_pid" 2>/dev/null; rm -rf "$work"' EXIT
+destination="${LTF_COMPARE_DESTINATION:-http}"
+# shellcheck source=scripts/https_sink.sh
+. scripts/https_sink.sh
+case "$destination" in
+  http|opensearch) ;;
+  https) https_sink_start "$work" ;;
+  *) echo "perf_compare: LTF_COMPARE_DESTINATION is http, https or opensearch" >&2; exit 1 ;;
+esac
 
 # The workloads of issue 13's table, default settings, freeze on:
 #   steady    100 invocations x 20 lines x 200 B
@@ -38,8 +52,13 @@ for round in $(seq 1 "$runs"); do
       label="${pair%%=*}" extension="${pair#*=}"
       port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("", 0)); print(s.getsockname()[1])')"
       rm -rf "$work/spill"
-      # shellcheck disable=SC2086  # the arguments are words
-      "$build/src/fake-lambda" --extension "$extension" ${scenario[$name]} \
+      # shellcheck disable=SC2206  # the scenario is words
+      args=(${scenario[$name]})
+      case "$destination" in
+        opensearch) args=("${args[@]/#--sink/--opensearch}") ;;
+        https) https_sink_args "$work"; args+=("${https_sink_args[@]}") ;;
+      esac
+      "$build/src/fake-lambda" --extension "$extension" "${args[@]}" \
         --env "LTF_LISTENER_PORT=$port" --env "FLOOR_PORT=$port" --env "LTF_SPILL_DIR=$work/spill" \
         --report "$work/$name-$label-$round.json" > "$work/out.txt" 2>&1 || status=$?
       # Exit 6 (lines lost) is a figure of the table, not a failure: the floor loses lines by
@@ -68,8 +87,11 @@ figures = (
      lambda r: 1e6 * r["extensions"][0]["cpu_seconds"] / sum(r["events_delivered"].values())),
     ("post-runtime, median", "ms", lambda r: r["post_runtime"]["median_ms"]),
     ("post-runtime, p99", "ms", lambda r: r["post_runtime"]["p99_ms"]),
-    ("bytes at the destination", "MB", lambda r: r["sink"]["bytes"] / 1e6),
-    ("function lines lost", "", lambda r: r["sink"]["lines"]["lost"]),
+    # fake-lambda's OpenSearch counts documents; its recording sink counts bytes and lost lines.
+    ("bytes at the destination", "MB", lambda r: r["sink"]["bytes"] / 1e6 if "sink" in r else None),
+    ("documents at the destination", "",
+     lambda r: r["opensearch"]["documents"] if "opensearch" in r else None),
+    ("function lines lost", "", lambda r: r["sink"]["lines"]["lost"] if "sink" in r else None),
 )
 print(f"Medians of {runs} interleaved rounds.\n")
 print("| scenario | figure | " + " | ".join(labels) + " |")
@@ -79,7 +101,9 @@ for name in names:
         cells = []
         for label in labels:
             reports = [json.load(open(f"{work}/{name}-{label}-{i}.json")) for i in range(1, runs + 1)]
+            values = [v for v in (get(r) for r in reports) if v is not None]
             digits = 3 if unit == "s" else 2
-            cells.append(f"{statistics.median(get(r) for r in reports):,.{digits}f} {unit}".rstrip())
-        print(f"| {name} | {title} | " + " | ".join(cells) + " |")
+            cells.append(f"{statistics.median(values):,.{digits}f} {unit}".rstrip() if values else "")
+        if any(cells):
+            print(f"| {name} | {title} | " + " | ".join(cells) + " |")
 PY

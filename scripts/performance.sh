@@ -74,6 +74,7 @@ done
 floor_source="${LTF_FLOOR_SOURCE:-../shared/floor/floor.c}"
 compare=(ours="$extension")
 [ -n "${LTF_PERF_BEFORE:-}" ] && compare=(before="$LTF_PERF_BEFORE" "${compare[@]}")
+without_floor=("${compare[@]}")
 if [ -f "$floor_source" ]; then
   mkdir -p "$work/floor"
   gcc -O2 -Wall -Wextra -static -o "$work/floor/floor" "$floor_source"
@@ -82,6 +83,14 @@ fi
 echo "performance: side by side (${compare[*]})"
 LTF_PERF_BUILD="$build" scripts/perf_compare.sh "$runs" "${compare[@]}" > "$work/compare.md"
 printf '%s\n' "${compare[@]}" > "$work/compare.labels"
+printf '%s\n' "${without_floor[@]}" > "$work/compare-tls.labels"
+# https and OpenSearch destinations: ours (and the other build) without the floor, which speaks
+# plain http only.
+for destination in https opensearch; do
+  echo "performance: side by side, $destination"
+  LTF_PERF_BUILD="$build" LTF_COMPARE_DESTINATION="$destination" LTF_COMPARE_SCENARIOS="steady burst" \
+    scripts/perf_compare.sh "$runs" "${without_floor[@]}" > "$work/compare-$destination.md"
+done
 echo "performance: size per component"
 scripts/size_breakdown.sh > "$work/sizes.md"
 
@@ -162,6 +171,9 @@ before_revision = os.environ.get("LTF_PERF_BEFORE_REVISION")
 if before_revision:
     compare_text = f"`before` is {before_revision}.\n\n" + compare_text
 breakdown_text = open(f"{work}/sizes.md").read().strip()
+tls_text = open(f"{work}/compare-https.md").read().strip()
+tls_labels = [line.strip() for line in open(f"{work}/compare-tls.labels") if line.strip()]
+opensearch_text = open(f"{work}/compare-opensearch.md").read().strip()
 
 def f(value, decimals=1):
     return "-" if value is None else f"{value:,.{decimals}f}"
@@ -261,10 +273,12 @@ What the rows mean:
 - **of which file-backed / anonymous**: `RssFile` and `RssAnon` of `/proc/PID/status`, the
   largest each reached at fake-lambda's samples (after every invocation, during SHUTDOWN); the
   kernel keeps a peak of their sum only. File-backed pages are the binary's own, mapped as they
-  are executed; the kernel maps whatever it has cached around each page touched, so this figure
-  depends on the page cache as well as on the code: the same binary just written by the layer
-  build mapped 6.7 MiB, after `echo 3 > /proc/sys/vm/drop_caches` 5.5 MiB. This file was made
-  after dropping the caches. Anonymous pages are the heap and stacks.
+  are executed or read. The kernel maps them in blocks (64 KiB around each page touched, and
+  whole large folios of the page cache), so the figure depends on where the touched code lies
+  and on the page cache: the layer's binary is linked hot-first (`layer/hot-sections.ld`,
+  docs/design.md, "The layer's binary is laid out hot-first") so that what a run touches shares
+  blocks. This file was made after `echo 3 > /proc/sys/vm/drop_caches`. Anonymous pages are the
+  heap and stacks.
 
 ## Side by side with the C floor
 
@@ -279,6 +293,23 @@ that lags far behind (docs/design.md, "Catching up"): that is its post-runtime m
 why it loses no line where an extension that never waits does (the last row).
 
 {compare_text}
+
+## https and OpenSearch destinations
+
+The same steady and burst workloads, `LTF_COMPARE_DESTINATION=https` and `=opensearch`
+`scripts/perf_compare.sh {runs} {' '.join(tls_labels)}`
+(the floor speaks plain http only). https: fake-lambda's recording sink behind a TLS terminator
+(`scripts/https_sink.sh`, a 2048-bit RSA certificate for localhost, trusted through
+`LTF_CA_FILE`: one certificate to load, where Lambda's CA bundle has about 150). OpenSearch:
+fake-lambda's OpenSearch (`--opensearch`, plain http), index bootstrap included.
+
+https:
+
+{tls_text}
+
+OpenSearch:
+
+{opensearch_text}
 
 ## Layer size
 
