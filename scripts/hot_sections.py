@@ -13,50 +13,19 @@ import bisect
 import re
 import sys
 
+from link_map import input_sections, lines
+
 ORDERED = (".text", ".rodata", ".data.rel.ro")  # the output sections this script orders
 # Where the hot part goes. Before .rodata, ld would put it in the code's segment (the page
 # alignment that starts the read-only segment belongs to .rodata's statement), so after it.
 WHERE = {".text": "BEFORE", ".rodata": "AFTER", ".data.rel.ro": "BEFORE"}
 HOT = {o: o + ".ltf_hot" for o in ORDERED}
 
-
-def lines(path):
-    with open(path, errors="replace") as f:
-        yield from f
-
 # A section name that says nothing about what it holds (the whole .text of a file compiled
 # without -ffunction-sections, merged string literals) can be named only with its file; an LTO
 # partition's file name is a temporary one, so such a section of ours cannot be placed.
 GENERIC = re.compile(r"^\.(text|rodata|data\.rel\.ro(\.local)?)(\.(str|cst)[0-9.]+)?$")
 ARCHIVE_MEMBER = re.compile(r"^(?:.*/)?([^/(]+)\(([^)]+)\)$")
-
-
-def input_sections(path):
-    """(start, size, output section, input section, file) of every placed input section."""
-    sections, output, pending, started = [], None, None, False
-    for line in lines(path):
-        line = line.rstrip("\n")
-        if line.startswith("Linker script and memory map"):
-            started = True
-            continue
-        if not started:
-            continue
-        m = re.match(r"^(\.\S+)", line)
-        if m:
-            output, pending = m.group(1), None
-            continue
-        m = re.match(r"^ (\.\S+)(?:\s+(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s+(\S.*))?$", line)
-        if m:
-            if m.group(2):
-                sections.append((int(m.group(2), 16), int(m.group(3), 16), output, m.group(1), m.group(4)))
-            else:
-                pending = m.group(1)
-            continue
-        m = re.match(r"^\s+(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s+(\S.*)$", line)
-        if m and pending:
-            sections.append((int(m.group(1), 16), int(m.group(2), 16), output, pending, m.group(3)))
-            pending = None
-    return sorted(s for s in sections if s[0] > 0 and s[1] > 0)
 
 
 def pattern(name, path):

@@ -17,6 +17,9 @@ cmake --build "$build" --target telemetry-forwarder >/dev/null
 python3 - "$map" "$build/src/telemetry-forwarder" <<'PY'
 import collections, os, re, subprocess, sys
 
+sys.path.insert(0, "scripts")
+from link_map import input_sections  # noqa: E402
+
 map_path, binary = sys.argv[1], sys.argv[2]
 
 def component(path):
@@ -44,24 +47,10 @@ kinds = {".text": "code", ".rodata": "read-only data", ".eh_frame": "unwind tabl
          ".gcc_except_table": "unwind tables", ".data.rel.ro": "data", ".data": "data",
          ".bss": "zero-initialised", ".tbss": "zero-initialised", ".tdata": "data"}
 sizes = collections.defaultdict(lambda: collections.Counter())
-output_section = None
-in_map = False
-pending = None  # an input section's name on a line of its own; its numbers follow
-for line in open(map_path, errors="replace"):
-    if line.startswith("Linker script and memory map"):
-        in_map = True
-        continue
-    if not in_map:
-        continue
-    out = re.match(r"^(\.[\w.]+)\s", line)
-    if out:
-        output_section = out.group(1)
-        continue
-    m = re.match(r"^ (\.[\w.$]+|COMMON)?\s+(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s+(\S.*)$", line)
-    if m and output_section in kinds:
-        size = int(m.group(3), 16)
-        if size and int(m.group(2), 16):
-            sizes[component(m.group(4).strip())][kinds[output_section]] += size
+for start, size, output_section, _, path in input_sections(map_path):
+    kind = kinds.get(output_section.removesuffix(".ltf_hot"))  # layer/hot-sections.ld's parts
+    if kind:
+        sizes[component(path)][kind] += size
 total = sum(sum(c.values()) for c in sizes.values())
 columns = ["code", "read-only data", "unwind tables", "data", "zero-initialised"]
 print(f"Unstripped, no LTO: {os.path.getsize(binary):,} bytes on disk; sections kept: {total:,} bytes.\n")
