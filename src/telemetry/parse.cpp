@@ -3,8 +3,6 @@
 #include "ltf/telemetry.hpp"
 
 #include <boost/json/error.hpp>
-#include <boost/json/parse.hpp>
-#include <boost/json/value.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -91,11 +89,6 @@ std::optional<std::vector<std::string_view>> element_texts(std::string_view arra
   return out;
 }
 
-const json::string* string_field(const json::object& object, std::string_view key) {
-  const json::value* v = object.if_contains(key);
-  return v ? v->if_string() : nullptr;
-}
-
 }  // namespace
 
 Priority priority_of_level(std::string_view level) {
@@ -115,7 +108,7 @@ Priority priority_of_level(std::string_view level) {
 namespace {
 
 // `level`: the record's "level" string, if it has one.
-Priority rank_of(const Event& event, std::optional<std::string_view> level) {
+Priority rank_of(const Event& event, const std::optional<std::string>& level) {
   switch (event.category()) {
     case Category::platform:
       if (event.type == "platform.report" || event.type == "platform.runtimeDone" ||
@@ -133,21 +126,15 @@ Priority rank_of(const Event& event, std::optional<std::string_view> level) {
 
 Priority priority(Event& event) {
   if (event.rank != Priority::unranked) return event.rank;
-  std::optional<std::string_view> level;
-  json::value document;
-  // Only log lines need their record read, and only JSON ones can carry a level.
+  std::optional<std::string> level;
+  // Only log lines need their record read, and only JSON ones can carry a level. The same scan
+  // as parse_batch's reads it (an event that is not JSON has none).
   const Category category = event.category();
   if ((category == Category::function || category == Category::extension) &&
       event.raw.find("\"level\"") != std::string::npos) {
-    boost::system::error_code ec;
-    json::parse_options options;
-    options.max_depth = max_event_depth;
-    document = json::parse(event.raw, ec, {}, options);
-    if (const json::object* envelope = ec ? nullptr : document.if_object())
-      if (const json::value* value = envelope->if_contains("record"))
-        if (const json::object* record = value->if_object())
-          if (const json::string* text = string_field(*record, "level"))
-            level = std::string_view(text->data(), text->size());
+    std::vector<EventFields> fields;
+    if (!scan_events(event.raw, false, max_event_depth, fields).error && fields.size() == 1)
+      level = std::move(fields.front().level);
   }
   event.rank = rank_of(event, level);
   return event.rank;
