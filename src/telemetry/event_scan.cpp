@@ -28,25 +28,10 @@ class EventScanner {
 
   bool on_document_begin(error_code&) { return true; }
   bool on_document_end(error_code&) { return true; }
-  bool on_array_begin(error_code&) {
-    value_starts(Kind::array);
-    containers_.push_back(false);
-    return true;
-  }
-  bool on_array_end(std::size_t, error_code&) {
-    containers_.pop_back();
-    return true;
-  }
-  bool on_object_begin(error_code&) {
-    value_starts(Kind::object);
-    containers_.push_back(true);
-    return true;
-  }
-  bool on_object_end(std::size_t, error_code&) {
-    containers_.pop_back();
-    if (containers_.size() == event_depth_ + 1) in_record_ = false;  // the record closed
-    return true;
-  }
+  bool on_array_begin(error_code&) { return container_begins(Kind::array); }
+  bool on_array_end(std::size_t, error_code&) { return container_ends(); }
+  bool on_object_begin(error_code&) { return container_begins(Kind::object); }
+  bool on_object_end(std::size_t, error_code&) { return container_ends(); }
   bool on_key_part(json::string_view s, std::size_t, error_code&) {
     if (!key_open_) key_.clear();
     key_open_ = true;
@@ -93,6 +78,18 @@ class EventScanner {
 
  private:
   enum class Kind { object, array, string, other };
+
+  bool container_begins(Kind kind) {
+    value_starts(kind);
+    containers_.push_back(kind == Kind::object);
+    return true;
+  }
+  bool container_ends() {
+    containers_.pop_back();
+    // A member of the event closed: if it was the record, what follows is no longer in it.
+    if (containers_.size() == event_depth_ + 1) in_record_ = false;
+    return true;
+  }
 
   bool number_ends(error_code&) {
     if (!number_open_) value_starts(Kind::other);
