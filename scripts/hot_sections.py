@@ -28,6 +28,12 @@ GENERIC = re.compile(r"^\.(text|rodata|data\.rel\.ro(\.local)?)(\.(str|cst)[0-9.
 ARCHIVE_MEMBER = re.compile(r"^(?:.*/)?([^/(]+)\(([^)]+)\)$")
 
 
+def libc_member(path):
+    """The member's name when `path` is one of glibc's archive, else None."""
+    m = ARCHIVE_MEMBER.match(path)
+    return m.group(2) if m and m.group(1) == "libc.a" else None
+
+
 def pattern(name, path):
     m = ARCHIVE_MEMBER.match(path)
     if m:
@@ -72,12 +78,12 @@ class Layout:
     def cpu_variants(self, section):
         """glibc picks a string function's variant by the CPU (sse2, avx2, evex, ...): valgrind's
         CPU is not the one the extension runs on, so all variants of a family it touched are hot."""
-        m = ARCHIVE_MEMBER.match(section[4])
-        if not m or m.group(1) != "libc.a" or "-" not in m.group(2):
+        member = libc_member(section[4])
+        if not member or "-" not in member:
             return []
-        family = m.group(2).split("-", 1)[0] + "-"
-        return [s for s in self.sections if s[2] == section[2] and
-                (lambda n: n and n.group(1) == "libc.a" and n.group(2).startswith(family))(ARCHIVE_MEMBER.match(s[4]))]
+        family = member.split("-", 1)[0] + "-"
+        return [s for s in self.sections
+                if s[2] == section[2] and (libc_member(s[4]) or "").startswith(family)]
 
 
 def read_script(path):
