@@ -82,8 +82,17 @@ std::string event_id(const FunctionIdentity& function, const Event& event, std::
 
 void assign_event_ids(const FunctionIdentity& function, std::vector<Event>& events) {
   EventHasher hasher(function);
-  std::unordered_map<std::string_view, std::size_t> seen;
-  for (Event& event : events) event.id = hasher.id(event, seen[event.raw]++);
+  // Equal events are counted by their first one's id, its ordinal 0: the id names the event's
+  // bytes (type and time come from them) as surely as the bytes do, since SHA-256 does not
+  // collide, and it is 32 bytes to hash and compare where the event is hundreds. Only an event
+  // equal to an earlier one is hashed a second time, with its ordinal.
+  std::unordered_map<std::string_view, std::size_t> equal_before;  // keys: first events' ids
+  equal_before.reserve(events.size());
+  for (Event& event : events) {
+    event.id = hasher.id(event, 0);
+    const auto [counted, first] = equal_before.try_emplace(event.id, 0);
+    if (!first) event.id = hasher.id(event, ++counted->second);
+  }
 }
 
 }  // namespace ltf::telemetry
