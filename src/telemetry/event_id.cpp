@@ -86,8 +86,9 @@ void assign_event_ids(const FunctionIdentity& function, std::vector<Event>& even
   // bytes (type and time come from them) as surely as the bytes do, since SHA-256 does not
   // collide, and it is 32 bytes to hash and compare where the event is hundreds. Only an event
   // equal to an earlier one is hashed a second time, with its ordinal.
+  // (Not reserve()d: its bucket count is a call to libm's ceil, a library the binary has no other
+  // use for; NOTICE lists what is linked.)
   std::unordered_map<std::string_view, std::size_t> equal_before;  // keys: first events' ids
-  equal_before.reserve(events.size());
   for (Event& event : events) {
     event.id = hasher.id(event, 0);
     const auto [counted, first] = equal_before.try_emplace(event.id, 0);
