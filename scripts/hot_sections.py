@@ -34,12 +34,28 @@ def libc_member(path):
     return m.group(2) if m and m.group(1) == "libc.a" else None
 
 
+# GCC names a function's clones and LTO's local copies with suffixes (.lto_priv.0, .constprop.0,
+# .isra.0, .part.0) that come and go as unrelated code changes what LTO inlines or how it
+# partitions. A literal's section adds .str1.1 or .cst8 after them.
+CLONE_SUFFIXES = re.compile(r"(\.(lto_priv|constprop|isra|part)\.[0-9]+)+$")
+LITERAL_TAIL = re.compile(r"\.(str[0-9.]+|cst[0-9]+)$")
+
+
+def own_pattern(name):
+    """One of our sections, named by its function or object alone: the name itself and every
+    section of its clones and literals, so that a script written some commits ago still places
+    a function whose suffix changed since (the layout is only as good as its names)."""
+    literal = LITERAL_TAIL.search(name)
+    stem = CLONE_SUFFIXES.sub("", name[:literal.start()] if literal else name)
+    return f"*({stem} {stem}.*)"
+
+
 def pattern(name, path):
     m = ARCHIVE_MEMBER.match(path)
     if m:
         return f"*{m.group(1)}:{m.group(2)}({name})"
     if ".ltrans" in path or path.endswith(".o") and "/CMakeFiles/" in path:
-        return None if GENERIC.match(name) else f"*({name})"
+        return None if GENERIC.match(name) else own_pattern(name)
     return f"*{path.rsplit('/', 1)[-1]}({name})"
 
 

@@ -85,7 +85,8 @@ class HotSectionsTest(unittest.TestCase):
 
     def test_names_a_section_by_its_own_name_or_by_its_archive_member(self):
         p = hot_sections.pattern
-        self.assertEqual(p(".text._ZN3ltf3hotEv", "/tmp/ccAbc.ltrans0.ltrans.o"), "*(.text._ZN3ltf3hotEv)")
+        self.assertEqual(p(".text._ZN3ltf3hotEv", "/tmp/ccAbc.ltrans0.ltrans.o"),
+                         "*(.text._ZN3ltf3hotEv .text._ZN3ltf3hotEv.*)")
         self.assertEqual(p(".text.evex", f"{LIBC}(memmove-evex-unaligned-erms.o)"),
                          "*libc.a:memmove-evex-unaligned-erms.o(.text.evex)")
         self.assertEqual(p(".text", "/usr/lib/x86_64-linux-gnu/crt1.o"), "*crt1.o(.text)")
@@ -93,17 +94,32 @@ class HotSectionsTest(unittest.TestCase):
         self.assertIsNone(p(".text", "/tmp/ccAbc.ltrans2.ltrans.o"))
         self.assertIsNone(p(".rodata.str1.1", "/tmp/ccAbc.ltrans2.ltrans.o"))
 
+    def test_one_of_our_sections_is_named_by_its_function_whatever_its_clone_suffixes(self):
+        # LTO's suffixes change with unrelated code: the function named without them, with any.
+        p = hot_sections.pattern
+        ours = "/tmp/ccAbc.ltrans0.ltrans.o"
+        both = "*(.text._ZN3ltf4takeEv .text._ZN3ltf4takeEv.*)"
+        self.assertEqual(p(".text._ZN3ltf4takeEv", ours), both)
+        self.assertEqual(p(".text._ZN3ltf4takeEv.lto_priv.0", ours), both)
+        self.assertEqual(p(".text._ZN3ltf4takeEv.part.0.constprop.0.isra.0", ours), both)
+        self.assertEqual(p(".rodata._ZN3ltf4takeEv.lto_priv.0.str1.1", ours),
+                         "*(.rodata._ZN3ltf4takeEv .rodata._ZN3ltf4takeEv.*)")
+        # Names that only look like a suffix are kept whole; archive members keep their own names.
+        self.assertEqual(p(".text.startup._sub_I_65535_0.0", ours),
+                         "*(.text.startup._sub_I_65535_0.0 .text.startup._sub_I_65535_0.0.*)")
+        self.assertEqual(p(".text.x.lto_priv.0", f"{LIBC}(a.o)"), "*libc.a:a.o(.text.x.lto_priv.0)")
+
     def test_places_what_the_traces_touched_with_literals_and_every_cpu_variant(self):
         code = self.file("steady.callgrind", callgrind([0x401004, 0x401500, 0x401210]))
         data = self.file("steady-data.lackey", "50010\n")  # 16-byte blocks: 0x500100
         hot_sections.trace(self.map, self.script, "abc1234", [code, data])
         placed = self.placed()
         self.assertEqual(placed[".text"], [
-            "*(.text._ZN3ltf3hotEv)",
+            "*(.text._ZN3ltf3hotEv .text._ZN3ltf3hotEv.*)",
             # glibc chose the sse2 memmove under valgrind; the evex one is hot as well
             "*libc.a:memmove-evex-unaligned-erms.o(.text.evex)",
             "*libc.a:memmove-sse2-unaligned-erms.o(.text)"])
-        self.assertEqual(placed[".rodata"], ["*(.rodata._ZN3ltf3hotEv.str1.1)",
+        self.assertEqual(placed[".rodata"], ["*(.rodata._ZN3ltf3hotEv .rodata._ZN3ltf3hotEv.*)",
                                              "*libcrypto.a:libcrypto-lib-sha256.o(.rodata)"])
         self.assertEqual(placed[".data.rel.ro"], [])
         text = "".join(hot_sections.lines(self.script))
@@ -117,7 +133,7 @@ class HotSectionsTest(unittest.TestCase):
         https = self.file("https.callgrind", callgrind([0x401900, 0x401000]))
         hot_sections.trace(self.map, self.script, "abc1234", [http, "--", https])
         self.assertEqual(self.placed()[".text"], [
-            "*crt1.o(.text)", "*(.text._ZN3ltf3hotEv)",
+            "*crt1.o(.text)", "*(.text._ZN3ltf3hotEv .text._ZN3ltf3hotEv.*)",
             "*libssl.a:libssl-lib-ssl_lib.o(.text.tls)"])
 
     def test_a_fault_outside_the_hot_parts_adds_its_section_and_none_says_so(self):
@@ -126,8 +142,8 @@ class HotSectionsTest(unittest.TestCase):
         faults = self.file("faults", "401120\n600010\n700000\n")  # cold code, a table, .data
         self.assertEqual(hot_sections.faults(self.map, self.script, [faults]), 0)
         placed = self.placed()
-        self.assertIn("*(.text._ZN3ltf4coldEv)", placed[".text"])
-        self.assertIn("*(.rodata._ZN3ltf4coldEv.str1.1)", placed[".rodata"])
+        self.assertIn("*(.text._ZN3ltf4coldEv .text._ZN3ltf4coldEv.*)", placed[".text"])
+        self.assertIn("*(.rodata._ZN3ltf4coldEv .rodata._ZN3ltf4coldEv.*)", placed[".rodata"])
         self.assertEqual(placed[".data.rel.ro"], ["*libcrypto.a:libcrypto-lib-err.o(.data.rel.ro)"])
         self.assertIn("abc1234", "".join(hot_sections.lines(self.script)))
         # The same faults again: nothing new.
